@@ -1,0 +1,1 @@
+"""CBIS-DDSM data layer: case CSVs -> records -> files on disk -> datalists and splits -> Dataset."""
