@@ -179,8 +179,10 @@ def read_array(path: str | os.PathLike) -> np.ndarray:
         except Exception as e:
             raise UnreadableImageError(f"{path}: cannot decode image ({type(e).__name__}: {e}).") from e
     if arr.ndim == 3:
-        if arr.shape[-1] in (3, 4) and np.array_equal(arr[..., 0], arr[..., 1]) and np.array_equal(
-            arr[..., 0], arr[..., 2]
+        if (
+            arr.shape[-1] in (3, 4)
+            and np.array_equal(arr[..., 0], arr[..., 1])
+            and np.array_equal(arr[..., 0], arr[..., 2])
         ):
             arr = arr[..., 0]
         else:

@@ -1,0 +1,127 @@
+"""``python -m monai_cbis``: write a synthetic CBIS-DDSM, index a download into a datalist, verify a download.
+
+Thin: parse arguments, call the library, print a summary. Expected failures (missing folder, no CSVs, bad
+arguments, damaged files) print one ``error:`` line naming the path and exit with status 2, never a stack trace
+(set ``MONAI_CBIS_DEBUG=1`` to see it).
+
+Example:
+    python -m monai_cbis synth /tmp/cbis --layout nbia --cases 40
+    python -m monai_cbis index /tmp/cbis --out /tmp/cbis_image.json --level image --task both
+    python -m monai_cbis verify /tmp/cbis --out /tmp/cbis_verify.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+__all__ = ["main", "build_parser"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m monai_cbis", description=__doc__.split("\n\n")[0])
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("synth", help="write a synthetic CBIS-DDSM collection in the real formats")
+    s.add_argument("out", help="output folder (created; must be empty or a previous synthetic collection)")
+    s.add_argument("--layout", default="classic", choices=["classic", "nbia", "kaggle"])
+    s.add_argument("--cases", type=int, default=40, help="number of women (default 40)")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--full-size", action="store_true", help="realistic ~5000 x 3000 images (for benchmarks)")
+
+    i = sub.add_parser("index", help="index a download into a MONAI datalist JSON")
+    i.add_argument("root", help="CBIS-DDSM download folder (classic TCIA, NBIA or Kaggle layout)")
+    i.add_argument("--out", required=True, help="datalist JSON to write")
+    i.add_argument("--level", default="image", choices=["image", "abnormality"])
+    i.add_argument("--task", default="both", choices=["mass", "calcification", "both"])
+    i.add_argument("--split", default="patient", choices=["patient", "official"])
+    i.add_argument("--seed", type=int, default=0)
+    i.add_argument("--val-frac", type=float, default=0.2)
+    i.add_argument("--relative", action="store_true", help="write paths relative to ROOT (default: absolute)")
+    i.add_argument("--include-wrong-size-masks", action="store_true", help="keep wrong-size masks, flagged")
+    i.add_argument("--workers", type=int, default=8, help="threads reading headers")
+
+    v = sub.add_parser("verify", help="decode every referenced file and report problems (non-zero exit if any)")
+    v.add_argument("root")
+    v.add_argument("--out", default="cbis_verify_report.json", help="report JSON (default ./cbis_verify_report.json)")
+    v.add_argument("--task", default="both", choices=["mass", "calcification", "both"])
+    v.add_argument("--workers", type=int, default=4)
+    return p
+
+
+def _print_counts(title: str, counts: dict) -> None:
+    print(f"{title}: " + (", ".join(f"{k}={v}" for k, v in counts.items()) if counts else "none"))
+
+
+def _synth(a: argparse.Namespace) -> int:
+    from .data.synthetic import make_synthetic_cbis
+
+    col = make_synthetic_cbis(a.out, layout=a.layout, cases=a.cases, seed=a.seed, full_size=a.full_size, progress=True)
+    print(
+        f"wrote a synthetic CBIS-DDSM ({col.layout} layout) to {col.root}: {len(col.rows)} CSV rows, "
+        f"{col.images} full images"
+    )
+    return 0
+
+
+def _index(a: argparse.Namespace) -> int:
+    import warnings
+
+    from .data.datalist import build_datalist, write_datalist
+    from .data.indexer import index_collection
+
+    index = index_collection(
+        a.root, task=a.task, include_wrong_size_masks=a.include_wrong_size_masks, num_workers=a.workers, progress=True
+    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        dl = build_datalist(index, level=a.level, split=a.split, seed=a.seed, val_frac=a.val_frac, relative=a.relative)
+    for w in caught:
+        print(f"warning: {w.message}", file=sys.stderr)
+    path = write_datalist(dl, a.out)
+    s = dl["summary"]
+    print(f"indexed {s['root']} ({s['layout']} layout, task {s['task']}, {s['level']} level, {s['split']} split)")
+    _print_counts("items per section", s["sections"])
+    _print_counts("women per section", s["women"])
+    _print_counts("skipped by reason", s["skipped_by_reason"])
+    if s.get("rows_dropped_from_training_for_leakage"):
+        print(
+            f"leak-free split: {s['women_removed_from_training']} women with official test rows removed from "
+            f"training ({s['rows_dropped_from_training_for_leakage']} rows)"
+        )
+    print(f"wrote {path}")
+    return 0
+
+
+def _verify(a: argparse.Namespace) -> int:
+    from .atomic import atomic_write_json
+    from .data.verify import verify_collection
+
+    report = verify_collection(a.root, task=a.task, num_workers=a.workers, progress=True)
+    path = atomic_write_json(report, a.out)
+    print(f"checked {report['files_checked']} files under {report['root']} ({report['summary']['layout']} layout)")
+    _print_counts("problems by reason", report["problems_by_reason"])
+    print(f"wrote {path}")
+    if not report["ok"]:
+        print(f"verify: {len(report['problems'])} problem(s); see {path}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    from .data.files import UnreadableImageError
+    from .data.records import CaseCSVError
+
+    try:
+        return {"synth": _synth, "index": _index, "verify": _verify}[args.command](args)
+    except (FileNotFoundError, NotADirectoryError, CaseCSVError, UnreadableImageError, ValueError) as e:
+        if os.environ.get("MONAI_CBIS_DEBUG"):
+            raise
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except PermissionError as e:
+        print(f"error: permission denied: {e.filename or e}", file=sys.stderr)
+        return 2
