@@ -159,6 +159,18 @@ _COLUMNS = {
     "croppedimagefilepath": "crop_path",
     "roimaskfilepath": "mask_path",
 }
+# attribute -> the column name as the real files spell it (for messages)
+_DISPLAY = {
+    "patient_id": "patient_id",
+    "laterality": "left or right breast",
+    "view": "image view",
+    "abnormality_id": "abnormality id",
+    "abnormality_type": "abnormality type",
+    "pathology": "pathology",
+    "image_path": "image file path",
+    "crop_path": "cropped image file path",
+    "mask_path": "ROI mask file path",
+}
 _REQUIRED = (
     "patient_id",
     "laterality",
@@ -244,7 +256,7 @@ def read_case_csv(path: str | os.PathLike) -> tuple[list[CaseRecord], list[RowPr
     if not rows:
         raise CaseCSVError(f"{path}: empty file, expected a CBIS-DDSM case-description header row.")
     header = [_COLUMNS.get(_fold(c)) for c in rows[0]]
-    missing = [c for c in _REQUIRED if c not in header]
+    missing = [_DISPLAY[c] for c in _REQUIRED if c not in header]
     if missing:
         raise CaseCSVError(
             f"{path}: missing column(s) {missing}; found {[c.strip() for c in rows[0]]}. "
