@@ -53,22 +53,20 @@ class Layout:
 
     name: str
     image_root: str
+    #: (kaggle) series folder name (dicom_info ``PatientID``) -> JPEG files, from ``csv/dicom_info.csv`` when present
+    by_series_folder: dict[str, list[str]] = field(default_factory=dict, repr=False)
     _listing: dict[str, list[str]] = field(default_factory=dict, repr=False)
 
     def image_candidates(self, record: CaseRecord) -> list[str]:
         """Files that may be the record's full mammogram."""
         if self.name == "kaggle":
-            return self._files_in(os.path.join(self.image_root, _series_uid(record.image_path)))
+            return self._kaggle_files([record.image_path])
         return self._files_under(record.image_series)
 
     def roi_candidates(self, record: CaseRecord) -> list[str]:
         """Files that may be the record's ROI mask or cropped image (both CSV columns pooled)."""
         if self.name == "kaggle":
-            uids = {_series_uid(p) for p in (record.crop_path, record.mask_path) if p}
-            out: list[str] = []
-            for uid in sorted(uids):
-                out.extend(self._files_in(os.path.join(self.image_root, uid)))
-            return sorted(set(out))
+            return self._kaggle_files([record.crop_path, record.mask_path])
         series = {p.split("/", 1)[0] for p in (record.crop_path, record.mask_path) if p}
         out = []
         for s in sorted(series):
@@ -80,6 +78,16 @@ class Layout:
         if self.name != "classic" or not csv_path:
             return None
         return os.path.join(self.image_root, *csv_path.split("/"))
+
+    def _kaggle_files(self, csv_paths: list[str]) -> list[str]:
+        """``jpeg/<SeriesUID>/`` of each CSV path, plus what dicom_info.csv lists for its series folder."""
+        out: set[str] = set()
+        for p in csv_paths:
+            if not p:
+                continue
+            out.update(self._files_in(os.path.join(self.image_root, _series_uid(p))))
+            out.update(f for f in self.by_series_folder.get(p.split("/", 1)[0], []) if os.path.isfile(f))
+        return sorted(out)
 
     # -- listing helpers (cached: a series folder is listed once even when several rows share it) --
     def _files_in(self, folder: str) -> list[str]:
@@ -160,7 +168,7 @@ def detect_layout(root: str | os.PathLike, max_depth: int = 3) -> Layout:
         return Layout(name=_classic_or_nbia(image_root), image_root=image_root)
     jpeg_dirs = _find_dirs(root, _is_kaggle_jpeg_dir, max_depth)
     if jpeg_dirs:
-        return Layout(name="kaggle", image_root=jpeg_dirs[0])
+        return Layout(name="kaggle", image_root=jpeg_dirs[0], by_series_folder=_read_dicom_info(root, jpeg_dirs[0]))
     try:
         content = sorted(os.listdir(root))[:10]
     except OSError:
@@ -181,3 +189,29 @@ def _classic_or_nbia(image_root: str) -> str:
             elif _UID_RE.match(study):
                 votes["classic"] += 1
     return "nbia" if votes["nbia"] > votes["classic"] else "classic"
+
+
+def _read_dicom_info(root: str, jpeg_dir: str) -> dict[str, list[str]]:
+    """Map series folder (``PatientID``) -> JPEG paths from the Kaggle ``dicom_info.csv`` (empty if absent/odd).
+
+    ``image_path`` reads ``CBIS-DDSM/jpeg/<SeriesUID>/<file>.jpg``; the part after ``jpeg/`` is joined to the
+    ``jpeg`` folder actually found, since the ``CBIS-DDSM/`` prefix does not exist on disk.
+    """
+    import csv
+
+    candidates = [os.path.join(os.path.dirname(jpeg_dir), "csv", "dicom_info.csv"), os.path.join(root, "csv",
+                  "dicom_info.csv"), os.path.join(root, "dicom_info.csv")]  # fmt: skip
+    path = next((c for c in candidates if os.path.isfile(c)), None)
+    out: dict[str, list[str]] = {}
+    if path is None:
+        return out
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            for row in csv.DictReader(f):
+                folder, image = (row.get("PatientID") or "").strip(), (row.get("image_path") or "").strip()
+                tail = image.replace("\\", "/").split("jpeg/", 1)
+                if folder and len(tail) == 2:
+                    out.setdefault(folder, []).append(os.path.join(jpeg_dir, *tail[1].split("/")))
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return {}  # the listing of jpeg/<SeriesUID>/ still works; dicom_info is only a fall-back
+    return out
