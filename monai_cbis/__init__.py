@@ -12,6 +12,14 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from .data import CBISDDSMDataset, build_datalist, index_collection, verify_collection
+from .data import build_datalist, index_collection, verify_collection
+
+
+def __getattr__(name: str):
+    if name == "CBISDDSMDataset":  # imported on first use: it pulls in MONAI and PyTorch
+        from .data.dataset import CBISDDSMDataset
+
+        return CBISDDSMDataset
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = ["__version__", "CBISDDSMDataset", "build_datalist", "index_collection", "verify_collection"]

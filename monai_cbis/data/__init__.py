@@ -5,7 +5,6 @@ skips) -> ``splits`` + ``datalist`` (image and abnormality levels) -> ``dataset`
 """
 
 from .datalist import LEVELS, abnormality_item, build_datalist, image_items, write_datalist
-from .dataset import TASKS, CBISDDSMDataset
 from .files import ImageHeader, UnreadableImageError, read_array, read_header
 from .indexer import SKIP_REASONS, CollectionIndex, IndexedRecord, index_collection, looks_binary
 from .layouts import LAYOUTS, Layout, LayoutError, detect_layout
@@ -22,6 +21,17 @@ from .records import (
 )
 from .splits import SECTIONS, SPLITS, SplitPlan, plan_split
 from .verify import verify_collection
+
+# The dataset pulls in MONAI and PyTorch (seconds to import); the CLI's index/verify/synth need neither.
+_LAZY = {"CBISDDSMDataset": ".dataset", "TASKS": ".dataset"}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name], __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = [
     "ABNORMALITY_TYPES",
