@@ -10,8 +10,9 @@ masses +0.15 to +0.22, calcification specks +0.30 to +0.42, border and label abo
 
 * masses: BENIGN/BENIGN_WITHOUT_CALLBACK are smooth ovals with a sharp (circumscribed) edge; MALIGNANT are
   irregular (harmonic boundary) with a fuzzy edge and 8 to 16 spicules radiating out;
-* calcification clusters: MALIGNANT has 18 to 40 fine, elongated, pleomorphic specks packed in a tight elongated
-  cluster; benign has 4 to 10 larger, round specks (some with lucent centres), loosely scattered.
+* calcification clusters: MALIGNANT has up to 18 to 40 fine, elongated, pleomorphic specks packed in an elongated
+  cluster (at least 3.2 px apart at the default size); benign has up to 4 to 10 larger, round specks (some with
+  lucent centres), loosely scattered (at least 9 px apart). "Up to": specks that do not fit are left out.
 
 The ROI mask is the mass body, or for a cluster the dilated convex hull of its specks.
 
@@ -153,20 +154,27 @@ def draw_calc_cluster(malignant: bool, scale: float, shape_rng: np.random.Genera
     Returns:
         LesionPatch: bright specks; the mask is the dilated convex hull of the specks.
     """
-    radius = shape_rng.uniform(10.0, 20.0) * scale
-    if malignant:
-        n = int(shape_rng.integers(18, 41))
-        pos = shape_rng.standard_normal((n, 2)) * np.array([0.45, 0.28]) * radius
-        pos *= np.minimum(1.0, radius / np.maximum(np.hypot(pos[:, 0], pos[:, 1]), 1e-6))[:, None]
-        axis = shape_rng.uniform(0.7, 1.7, n) * scale
+    radius = shape_rng.uniform(12.0, 22.0) * scale
+    if malignant:  # many fine, elongated, varied specks packed in an elongated cluster
+
+        def sample(k: int) -> np.ndarray:
+            return shape_rng.standard_normal((k, 2)) * np.array([0.5, 0.35]) * radius
+
+        pos = _spaced(sample, int(shape_rng.integers(18, 41)), 3.2 * scale, radius)
+        n = len(pos)
+        axis = shape_rng.uniform(0.6, 1.4, n) * scale
         ratio = shape_rng.uniform(0.3, 1.0, n)
         linear = shape_rng.random(n) < 0.3
         axis, ratio = np.where(linear, axis * 1.8, axis), np.where(linear, ratio * 0.4, ratio)
         lucent = np.zeros(n, dtype=bool)
-    else:
-        n = int(shape_rng.integers(4, 11))
-        rr, ang = radius * np.sqrt(shape_rng.random(n)), shape_rng.uniform(0.0, _TWO_PI, n)
-        pos = np.stack([rr * np.cos(ang), rr * np.sin(ang)], axis=1)
+    else:  # fewer, larger, round specks (some with a lucent centre), loosely scattered
+
+        def sample(k: int) -> np.ndarray:
+            rr, ang = radius * np.sqrt(shape_rng.random(k)), shape_rng.uniform(0.0, _TWO_PI, k)
+            return np.stack([rr * np.cos(ang), rr * np.sin(ang)], axis=1)
+
+        pos = _spaced(sample, int(shape_rng.integers(4, 11)), 9.0 * scale, radius)
+        n = len(pos)
         axis = shape_rng.uniform(2.0, 3.4, n) * scale
         ratio = shape_rng.uniform(0.85, 1.0, n)
         lucent = shape_rng.random(n) < 0.35
@@ -197,6 +205,21 @@ def draw_calc_cluster(malignant: bool, scale: float, shape_rng: np.random.Genera
     cv2.fillConvexPoly(mask, hull, 1)
     mask = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * dilation + 1, 2 * dilation + 1)))
     return LesionPatch(signal.astype(np.float32), mask, extent)
+
+
+def _spaced(sample, n: int, spacing: float, radius: float) -> np.ndarray:
+    """Up to ``n`` points from ``sample(k)`` (a ``(k, 2)`` array), within ``radius`` of 0 and ``spacing`` apart."""
+    points: list[np.ndarray] = []
+    for _ in range(20):
+        for p in sample(4 * n):
+            if len(points) == n:
+                return np.array(points)
+            if np.hypot(p[0], p[1]) > radius:
+                continue
+            if points and np.hypot(*(np.asarray(points) - p).T).min() < spacing:
+                continue
+            points.append(p)
+    return np.array(points) if points else np.zeros((1, 2))
 
 
 def _smooth_noise(rng: np.random.Generator, rows: int, cols: int, cell: float) -> np.ndarray:
