@@ -3,6 +3,8 @@
 It is the project's embedded default dataset and an independent check of the indexer: it is written from
 ``CBIS_DDSM_FACTS.md``, never from the reader's code. Modules, in data-flow order:
 
+* :mod:`.vocabulary`: CSV file and column names (verbatim), descriptor spellings;
+* :mod:`.model`: the data model (series, files, lesions, films, full images, CSV rows);
 * :mod:`.plan`: the cohort as pure data (women, lesions, films, series, UIDs, CSV rows, where each trap goes);
 * :mod:`.drawing`: the pixels (breast, texture, border, label, masses, calcification clusters);
 * :mod:`.encode`: DICOM and JPEG bytes;
@@ -27,7 +29,8 @@ from .collection import (
     load_synthetic_collection,
     make_synthetic_cbis,
 )
-from .plan import CALC_COLUMNS, CSV_NAMES, MASS_COLUMNS, MIN_CASES
+from .plan import MIN_CASES
+from .vocabulary import CALC_COLUMNS, CSV_NAMES, MASS_COLUMNS
 from .writers import LAYOUTS, MANIFEST_NAME
 
 __all__ = [

@@ -19,7 +19,9 @@ import numpy as np
 
 from .drawing import render_film
 from .encode import DicomHeader, dicom_bytes, jpeg_bytes
-from .plan import CSV_NAMES, MAX_CASES, MIN_CASES, FileSpec, Plan, make_plan
+from .model import FileSpec, Plan
+from .plan import MAX_CASES, MIN_CASES, make_plan
+from .vocabulary import CSV_NAMES
 from .writers import (
     IN_PROGRESS_NAME,
     LAYOUTS,

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .plan import Film, Lesion
+from .model import Film, Lesion
 
 __all__ = ["LesionPatch", "PlacedLesion", "RenderedFilm", "draw_mass", "draw_calc_cluster", "render_film"]
 

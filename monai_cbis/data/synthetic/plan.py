@@ -17,28 +17,22 @@ from __future__ import annotations
 
 import datetime as _dt
 from collections import defaultdict
-from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = [
-    "MIN_CASES",
-    "MAX_CASES",
-    "ROLES",
-    "CSV_NAMES",
-    "MASS_COLUMNS",
-    "CALC_COLUMNS",
-    "UID_ROOT",
-    "SeriesSpec",
-    "FileSpec",
-    "Lesion",
-    "Film",
-    "FullImage",
-    "PlannedRow",
-    "Plan",
-    "csv_name",
-    "make_plan",
-]
+from .model import FileSpec, Film, FullImage, Lesion, Plan, PlannedRow, SeriesSpec
+from .vocabulary import (
+    ASSESSMENT,
+    BWC_SHARE_OF_BENIGN,
+    CALC_DISTRIBUTION,
+    CALC_TYPE,
+    CSV_NAMES,
+    MALIGNANT_SHARE,
+    MASS_MARGINS,
+    MASS_SHAPE,
+)
+
+__all__ = ["MIN_CASES", "MAX_CASES", "ROLES", "UID_ROOT", "csv_name", "make_plan"]
 
 MIN_CASES = 8
 MAX_CASES = 20000
@@ -58,184 +52,7 @@ ROLES = (
 if len(ROLES) != MIN_CASES:  # pragma: no cover - guards an edit of ROLES
     raise AssertionError("MIN_CASES must equal the number of roles.")
 
-CSV_NAMES = (
-    "mass_case_description_train_set.csv",
-    "mass_case_description_test_set.csv",
-    "calc_case_description_train_set.csv",
-    "calc_case_description_test_set.csv",
-)
-MASS_COLUMNS = (
-    "patient_id",
-    "breast_density",
-    "left or right breast",
-    "image view",
-    "abnormality id",
-    "abnormality type",
-    "mass shape",
-    "mass margins",
-    "assessment",
-    "pathology",
-    "subtlety",
-    "image file path",
-    "cropped image file path",
-    "ROI mask file path",
-)
-CALC_COLUMNS = (
-    "patient_id",
-    "breast density",
-    "left or right breast",
-    "image view",
-    "abnormality id",
-    "abnormality type",
-    "calc type",
-    "calc distribution",
-    "assessment",
-    "pathology",
-    "subtlety",
-    "image file path",
-    "cropped image file path",
-    "ROI mask file path",
-)
-
-_MALIGNANT_SHARE = {("mass", "train"): 0.483, ("mass", "test"): 0.389, ("calcification", "train"): 0.352}
-_MALIGNANT_SHARE[("calcification", "test")] = 0.396
-_BWC_SHARE_OF_BENIGN = {"mass": 0.15, "calcification": 0.45}
-
-# (value, weight) tables; the noisy and compound spellings are real ones.
-_MASS_SHAPE = {
-    True: [("IRREGULAR", 5), ("LOBULATED", 1.5), ("ARCHITECTURAL_DISTORTION", 1), ("OVAL", 1), ("ROUND", 0.5)],
-    False: [("OVAL", 3.5), ("ROUND", 2.5), ("LOBULATED", 2), ("IRREGULAR", 0.5), ("ASYMMETRIC_BREAST_TISSUE", 0.5)],
-}
-_MASS_SHAPE[True] += [("IRREGULAR-ARCHITECTURAL_DISTORTION", 1)]
-_MASS_SHAPE[False] += [("FOCAL_ASYMMETRIC_DENSITY", 0.5), ("LYMPH_NODE", 0.3), ("OVAL-LYMPH_NODE", 0.2)]
-_MASS_MARGINS = {
-    True: [("SPICULATED", 3.5), ("ILL_DEFINED", 3.5), ("MICROLOBULATED", 1), ("ILL_DEFINED-SPICULATED", 1)],
-    False: [("CIRCUMSCRIBED", 4.5), ("OBSCURED", 2.5), ("ILL_DEFINED", 1.5), ("CIRCUMSCRIBED-OBSCURED", 0.5)],
-}
-_MASS_MARGINS[True] += [("OBSCURED", 1)]
-_MASS_MARGINS[False] += [("N/A", 1)]
-_CALC_TYPE = {
-    True: [("PLEOMORPHIC", 4), ("FINE_LINEAR_BRANCHING", 1.5), ("AMORPHOUS", 1.5), ("PUNCTATE-PLEOMORPHIC", 1)],
-    False: [("PUNCTATE", 2), ("ROUND_AND_REGULAR", 1.5), ("LUCENT_CENTER", 1), ("COARSE", 1), ("DYSTROPHIC", 1)],
-}
-_CALC_TYPE[True] += [("PLEOMORPHIC-FINE_LINEAR_BRANCHING", 1), ("PUNCTATE", 1)]
-_CALC_TYPE[False] += [("VASCULAR", 1), ("AMORPHOUS", 1), ("EGGSHELL", 0.5), ("ROUND_AND_REGULAR-LUCENT_CENTER", 0.5)]
-_CALC_TYPE[False] += [("MILK_OF_CALCIUM", 0.5), ("LUCENT_CENTERED", 0.5)]
-_CALC_DISTRIBUTION = {
-    True: [("CLUSTERED", 4.5), ("SEGMENTAL", 1.5), ("LINEAR", 1.5), ("CLUSTERED-LINEAR", 1.5), ("REGIONAL", 1)],
-    False: [("CLUSTERED", 3.5), ("REGIONAL", 2), ("DIFFUSELY_SCATTERED", 1.5), ("SEGMENTAL", 1), ("N/A", 2)],
-}
-_ASSESSMENT = {
-    "MALIGNANT": ([4, 5, 3, 0], [0.5, 0.35, 0.1, 0.05]),
-    "BENIGN": ([2, 3, 4, 0], [0.25, 0.35, 0.35, 0.05]),
-    "BENIGN_WITHOUT_CALLBACK": ([2, 3, 4], [0.4, 0.4, 0.2]),
-}
 _FIRST_DATE = _dt.date(2016, 7, 1)
-
-
-@dataclass(frozen=True)
-class SeriesSpec:
-    """One DICOM series (every series sits in its own study, as in CBIS-DDSM)."""
-
-    folder: str  # SeriesFolder, also the DICOM PatientID
-    study_uid: str
-    series_uid: str
-    description: str  # "full mammogram images" | "ROI mask images" | "cropped images"
-    study_date: _dt.date
-    nbia_na: bool  # NBIA study folder spelled "-DDSM-NA-" (else "-DDSM-")
-    n_images: int
-
-
-@dataclass(frozen=True)
-class FileSpec:
-    """One DICOM file of a series; ``index`` 0 is ``000000.dcm`` (InstanceNumber 1), 1 is ``000001.dcm``."""
-
-    series: SeriesSpec
-    index: int
-    sop_uid: str
-    kaggle_number: int  # the <nnn> of the Kaggle JPEG name <index+1>-<nnn>.jpg
-
-    @property
-    def csv_path(self) -> str:
-        """The path as the case CSVs spell it."""
-        s = self.series
-        return f"{s.folder}/{s.study_uid}/{s.series_uid}/{self.index:06d}.dcm"
-
-
-@dataclass
-class Lesion:
-    """One abnormality of one woman (one or two CSV rows: its CC and/or MLO view)."""
-
-    key: int  # unique, seeds the lesion's shape so that CC and MLO show the same lesion
-    abn_type: str  # "mass" | "calcification"
-    pid: str
-    split: str  # "train" | "test"
-    side: str  # "LEFT" | "RIGHT"
-    views: tuple[str, ...]
-    pathology: str = "BENIGN"
-    descriptors: tuple[str, str] = ("N/A", "N/A")  # (mass shape, mass margins) or (calc type, calc distribution)
-    assessment: int = 3
-    subtlety: int = 3
-    abn_id: int = 1
-    locked: bool = False  # pathology fixed by a role; the coverage pass must not change it
-
-    @property
-    def malignant(self) -> bool:
-        return self.pathology == "MALIGNANT"
-
-
-@dataclass
-class Film:
-    """One physical mammogram (woman, side, view): rendered once, written once per type file that lists it."""
-
-    index: int
-    pid: str
-    side: str
-    view: str
-    density: int
-    rows: int
-    cols: int
-    bits_stored: int
-    lesions: list[Lesion] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class FullImage:
-    """One full-mammogram DICOM file (one series) of one type file."""
-
-    abn_type: str
-    split: str
-    film: Film
-    file: FileSpec
-
-
-@dataclass
-class PlannedRow:
-    """One CSV row and the truth about its files."""
-
-    csv_name: str
-    lesion: Lesion
-    view: str
-    density: int
-    image: FullImage
-    crop: FileSpec | None = None
-    mask: FileSpec | None = None
-    separate_series: bool = False
-    minority_numbering: bool = False
-    swapped: bool = False
-    wrong_size: str = ""  # "" | "off" (a few pixels) | "transposed"
-    wrong_delta: tuple[int, int] = (0, 0)
-
-
-@dataclass
-class Plan:
-    films: list[Film]
-    images: list[FullImage]
-    csv_rows: dict[str, list[PlannedRow]]  # CSV name -> rows in CSV order
-
-    @property
-    def rows(self) -> list[PlannedRow]:
-        return [r for name in CSV_NAMES for r in self.csv_rows[name]]
 
 
 def csv_name(abn_type: str, split: str) -> str:
@@ -286,10 +103,10 @@ class _Planner:
     def _lesion(self, abn_type, pid, split, side, views, pathology=None) -> Lesion:
         rng = self.rng
         if pathology is None:
-            if rng.random() < _MALIGNANT_SHARE[(abn_type, split)]:
+            if rng.random() < MALIGNANT_SHARE[(abn_type, split)]:
                 pathology = "MALIGNANT"
             else:
-                pathology = "BENIGN_WITHOUT_CALLBACK" if rng.random() < _BWC_SHARE_OF_BENIGN[abn_type] else "BENIGN"
+                pathology = "BENIGN_WITHOUT_CALLBACK" if rng.random() < BWC_SHARE_OF_BENIGN[abn_type] else "BENIGN"
             locked = False
         else:
             locked = True
@@ -301,10 +118,10 @@ class _Planner:
     def _describe(self, les: Lesion) -> None:
         rng, mal = self.rng, les.malignant
         if les.abn_type == "mass":
-            les.descriptors = (_pick(rng, _MASS_SHAPE[mal]), _pick(rng, _MASS_MARGINS[mal]))
+            les.descriptors = (_pick(rng, MASS_SHAPE[mal]), _pick(rng, MASS_MARGINS[mal]))
         else:
-            les.descriptors = (_pick(rng, _CALC_TYPE[mal]), _pick(rng, _CALC_DISTRIBUTION[mal]))
-        values, p = _ASSESSMENT[les.pathology]
+            les.descriptors = (_pick(rng, CALC_TYPE[mal]), _pick(rng, CALC_DISTRIBUTION[mal]))
+        values, p = ASSESSMENT[les.pathology]
         les.assessment = int(rng.choice(values, p=p))
         les.subtlety = int(rng.choice([1, 2, 3, 4, 5], p=[0.05, 0.15, 0.3, 0.25, 0.25]))
 

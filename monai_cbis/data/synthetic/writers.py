@@ -22,7 +22,8 @@ import io
 import os
 import shutil
 
-from .plan import CALC_COLUMNS, CSV_NAMES, MASS_COLUMNS, FileSpec, PlannedRow
+from .model import FileSpec, PlannedRow
+from .vocabulary import CALC_COLUMNS, CSV_NAMES, MASS_COLUMNS
 
 __all__ = [
     "LAYOUTS",
