@@ -20,6 +20,7 @@ from .records import (
     read_case_csv,
 )
 from .splits import SECTIONS, SPLITS, SplitPlan, plan_split
+from .synthetic import SyntheticCollection, SyntheticRow, load_synthetic_collection, make_synthetic_cbis
 from .verify import verify_collection
 
 # The dataset pulls in MONAI and PyTorch (seconds to import); the CLI's index/verify/synth need neither.
@@ -53,6 +54,8 @@ __all__ = [
     "LayoutError",
     "RowProblem",
     "SplitPlan",
+    "SyntheticCollection",
+    "SyntheticRow",
     "UnreadableImageError",
     "abnormality_item",
     "build_datalist",
@@ -61,7 +64,9 @@ __all__ = [
     "image_items",
     "index_collection",
     "load_case_records",
+    "load_synthetic_collection",
     "looks_binary",
+    "make_synthetic_cbis",
     "plan_split",
     "read_array",
     "read_case_csv",
