@@ -6,8 +6,12 @@ Every array transform has a dictionary twin (``...d``); geometry-changing ones a
 
 from __future__ import annotations
 
+from .boxes import MaskToBox, MaskToBoxd
+from .crop import CropBreast, CropBreastd, CropByROI, CropByROId, TrimBorder, TrimBorderd
+from .intensity import CLAHE, CLAHEd, MedianFilter, MedianFilterd
 from .io import CBISImageReader, LoadMammogram, LoadMammogramd
 from .masks import MergeMasks, MergeMasksd, NormalizeMask, NormalizeMaskd
+from .spatial import FastResize, FastResized, FlipToLeft, FlipToLeftd
 
 __all__ = [
     "CBISImageReader",
@@ -17,4 +21,20 @@ __all__ = [
     "NormalizeMaskd",
     "MergeMasks",
     "MergeMasksd",
+    "CLAHE",
+    "CLAHEd",
+    "MedianFilter",
+    "MedianFilterd",
+    "TrimBorder",
+    "TrimBorderd",
+    "CropBreast",
+    "CropBreastd",
+    "CropByROI",
+    "CropByROId",
+    "FlipToLeft",
+    "FlipToLeftd",
+    "FastResize",
+    "FastResized",
+    "MaskToBox",
+    "MaskToBoxd",
 ]
