@@ -7,10 +7,12 @@ Every array transform has a dictionary twin (``...d``); geometry-changing ones a
 from __future__ import annotations
 
 from .boxes import MaskToBox, MaskToBoxd
+from .cache import AtomicPersistentDataset, cached_dataset, item_fingerprint, transform_fingerprint
 from .crop import CropBreast, CropBreastd, CropByROI, CropByROId, TrimBorder, TrimBorderd
 from .intensity import CLAHE, CLAHEd, MedianFilter, MedianFilterd
 from .io import CBISImageReader, LoadMammogram, LoadMammogramd
 from .masks import MergeMasks, MergeMasksd, NormalizeMask, NormalizeMaskd
+from .presets import PRESETS, Preset, full_mammogram_transforms, get_preset, preset_compose, roi_crop_transforms
 from .spatial import FastResize, FastResized, FlipToLeft, FlipToLeftd
 
 __all__ = [
@@ -37,4 +39,14 @@ __all__ = [
     "FastResized",
     "MaskToBox",
     "MaskToBoxd",
+    "Preset",
+    "PRESETS",
+    "full_mammogram_transforms",
+    "roi_crop_transforms",
+    "get_preset",
+    "preset_compose",
+    "AtomicPersistentDataset",
+    "cached_dataset",
+    "transform_fingerprint",
+    "item_fingerprint",
 ]
