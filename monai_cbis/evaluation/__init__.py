@@ -1,0 +1,88 @@
+"""Evaluation reports: metrics files, per-case CSVs, figures, and the Ignite handlers that write them.
+
+* :mod:`.segmentation`: lesion / background / background-inclusive Dice and IoU per image, and their summary.
+* :mod:`.classification`: accuracy beside the majority-class baseline, balanced accuracy, ROC AUC, sensitivity.
+* :mod:`.figures`: overlay panels, training curves, ROC and confusion-matrix plots (matplotlib, no pyplot).
+* :mod:`.reports`: atomic JSON / CSV writing, unique case names.
+* :mod:`.handlers`: :class:`SegmentationReportHandler`, :class:`ClassificationReportHandler` (attach to evaluators).
+* :mod:`.curves`: :class:`TrainingCurvesHandler` (attach to the trainer).
+
+The handlers are imported on first use (they pull in PyTorch, Ignite and MONAI); the metrics and figures need only
+numpy and matplotlib.
+
+Example:
+    >>> from monai_cbis.evaluation import segmentation_metrics
+    >>> import numpy as np
+    >>> segmentation_metrics(np.ones((1, 2, 2)), np.ones((1, 2, 2)))["lesion_dice"]
+    1.0
+"""
+
+from __future__ import annotations
+
+from .classification import (
+    CLASS_NAMES,
+    CLASSIFICATION_CSV_COLUMNS,
+    PAPER_REFERENCE_CLASSIFICATION,
+    binary_confusion_matrix,
+    classification_metrics,
+    roc_auc,
+    roc_curve,
+)
+from .figures import confusion_figure, overlay_figure, roc_figure, save_png, training_curves_figure
+from .reports import case_names, json_ready, read_csv, write_csv, write_json
+from .segmentation import (
+    EMPTY_MASK_CONVENTION,
+    PAPER_REFERENCE_SEGMENTATION,
+    PER_IMAGE_METRICS,
+    SEGMENTATION_CSV_COLUMNS,
+    lesion_mask,
+    segmentation_metrics,
+    summarize_segmentation,
+)
+
+_LAZY = {
+    "SegmentationReportHandler": "handlers",
+    "ClassificationReportHandler": "handlers",
+    "OVERLAY_SELECTIONS": "handlers",
+    "TrainingCurvesHandler": "curves",
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:  # imported on first use: PyTorch, Ignite and MONAI
+        import importlib
+
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = [
+    "SegmentationReportHandler",
+    "ClassificationReportHandler",
+    "TrainingCurvesHandler",
+    "SEGMENTATION_CSV_COLUMNS",
+    "CLASSIFICATION_CSV_COLUMNS",
+    "OVERLAY_SELECTIONS",
+    "EMPTY_MASK_CONVENTION",
+    "PAPER_REFERENCE_SEGMENTATION",
+    "PER_IMAGE_METRICS",
+    "lesion_mask",
+    "segmentation_metrics",
+    "summarize_segmentation",
+    "CLASS_NAMES",
+    "PAPER_REFERENCE_CLASSIFICATION",
+    "binary_confusion_matrix",
+    "classification_metrics",
+    "roc_auc",
+    "roc_curve",
+    "overlay_figure",
+    "training_curves_figure",
+    "roc_figure",
+    "confusion_figure",
+    "save_png",
+    "case_names",
+    "json_ready",
+    "read_csv",
+    "write_csv",
+    "write_json",
+]

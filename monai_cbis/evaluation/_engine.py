@@ -1,0 +1,159 @@
+"""Reading MONAI-style engine state (per-item dicts, file names, arrays), gathering across DDP ranks, and the
+lifecycle shared by the report handlers."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+
+import ignite.distributed as idist
+import numpy as np
+from ignite.engine import Engine, Events
+from monai.data import decollate_batch
+
+from .reports import case_names
+
+__all__ = ["ReportHandlerBase", "items", "item_filename", "to_numpy", "gather", "is_writer", "scalar"]
+
+
+def items(data) -> list[dict]:
+    """``engine.state.output`` / ``.batch`` as a list of per-item dicts (decollating a batched dict if needed)."""
+    if data is None:
+        return []
+    if isinstance(data, dict):
+        return list(decollate_batch(data, detach=True))
+    if isinstance(data, (list, tuple)) and all(isinstance(d, dict) for d in data):
+        return list(data)
+    raise TypeError(
+        f"Expected engine output/batch as a dict or a list of per-item dicts (MONAI engines), got {type(data)}."
+    )
+
+
+def _meta_filename(value) -> str | None:
+    meta = getattr(value, "meta", None)
+    if isinstance(meta, dict):
+        fn = meta.get("filename_or_obj")
+        if isinstance(fn, (list, tuple)):  # a batch that was not decollated
+            fn = fn[0] if len(fn) == 1 else None
+        if fn:
+            return str(fn)
+    return None
+
+
+def item_filename(output_item: dict, batch_item: dict | None, keys: Sequence[str]) -> str | None:
+    """The item's ``filename_or_obj`` from the MetaTensors under ``keys`` (output first, then batch), else None.
+
+    Old-style ``{key}_meta_dict`` entries of the batch item are read too.
+    """
+    for source in (output_item, batch_item or {}):
+        for k in keys:
+            fn = _meta_filename(source.get(k))
+            if fn:
+                return fn
+    for k in keys:
+        meta = (batch_item or {}).get(f"{k}_meta_dict")
+        if isinstance(meta, dict) and meta.get("filename_or_obj"):
+            return str(meta["filename_or_obj"])
+    return None
+
+
+def to_numpy(x) -> np.ndarray:
+    """MetaTensor / tensor / array-like to a numpy array (no gradient, on the CPU)."""
+    if hasattr(x, "detach"):
+        x = x.as_tensor() if hasattr(x, "as_tensor") else x
+        x = x.detach().cpu()
+        return (x.float() if str(x.dtype) == "torch.bfloat16" else x).numpy()  # numpy has no bfloat16 (CPU AMP)
+    return np.asarray(x)
+
+
+def scalar(x) -> float:
+    """One number from a Python number, 0-d / 1-element tensor or array."""
+    a = to_numpy(x)
+    if a.size != 1:
+        raise ValueError(f"Expected a scalar, got an array of shape {a.shape}.")
+    return float(a.reshape(()))
+
+
+def gather(obj) -> list:
+    """``[obj of rank 0, obj of rank 1, ...]`` under DDP (a collective: every rank must call it); ``[obj]`` alone."""
+    if idist.get_world_size() <= 1:
+        return [obj]
+    return list(idist.all_gather(obj))
+
+
+def is_writer(save_rank: int = 0) -> bool:
+    """Whether this process writes files (the ``save_rank`` process, rank 0 by default)."""
+    ws = idist.get_world_size()
+    if save_rank >= max(ws, 1):
+        raise ValueError(f"save_rank {save_rank} is not a rank of this run (world size {ws}).")
+    return idist.get_rank() == save_rank
+
+
+class ReportHandlerBase:
+    """Shared lifecycle of the report handlers: reset at STARTED, collect per item at ITERATION_COMPLETED, gather
+    and write at COMPLETED. Subclasses implement :meth:`collect` (one item) and :meth:`completed`."""
+
+    def __init__(
+        self, output_dir: str, keys: tuple[str, ...], save_rank: int, name: str | None, gather_across_ranks: bool
+    ) -> None:
+        self.output_dir = str(output_dir)
+        self.keys = keys
+        self.save_rank = save_rank
+        self.gather_across_ranks = bool(gather_across_ranks)
+        self.logger = logging.getLogger(name) if name else None
+        self._name = name
+        self.reset()
+
+    def reset(self, engine: Engine | None = None) -> None:
+        self.rows: list[dict] = []
+        self._counter = 0
+
+    def attach(self, engine: Engine) -> None:
+        """Register on ``engine`` (an evaluator): STARTED resets, ITERATION_COMPLETED collects, COMPLETED writes."""
+        if self._name is None:
+            self.logger = engine.logger
+        engine.add_event_handler(Events.STARTED, self.reset)
+        engine.add_event_handler(Events.ITERATION_COMPLETED, self.iteration_completed)
+        engine.add_event_handler(Events.COMPLETED, self.completed)
+
+    def iteration_completed(self, engine: Engine) -> None:
+        """Collect the rows of this iteration's items."""
+        outputs = items(engine.state.output)
+        batch: list[dict] | None = None
+        for i, out in enumerate(outputs):
+            fn = item_filename(out, None, self.keys)
+            if fn is None:
+                if batch is None:
+                    b = engine.state.batch
+                    batch = items(b) if isinstance(b, (dict, list)) else []
+                fn = item_filename(out, batch[i] if i < len(batch) else None, self.keys)
+            if fn is None:
+                ws = idist.get_world_size()
+                fn = f"item_r{idist.get_rank()}_{self._counter:06d}" if ws > 1 else f"item_{self._counter:06d}"
+            self._counter += 1
+            self.collect(out, fn)
+
+    def collect(self, item: Mapping, filename: str) -> None:
+        raise NotImplementedError
+
+    @property
+    def requires_all_ranks(self) -> bool:
+        """True when the handler must be attached on every DDP rank (it gathers rows with a collective)."""
+        return self.gather_across_ranks
+
+    def _gather(self, obj) -> list:
+        return gather(obj) if self.gather_across_ranks else [obj]
+
+    def _gathered_rows(self) -> list[dict]:
+        per_rank = self._gather(self.rows)
+        rows = [r for part in per_rank for r in part]
+        if len(per_rank) > 1:  # padded distributed samplers repeat items: keep each image once
+            seen: set[str] = set()
+            rows = [r for r in rows if not (r["image"] in seen or seen.add(r["image"]))]
+        rows.sort(key=lambda r: r["image"])
+        for r, case in zip(rows, case_names([r["image"] for r in rows]), strict=True):
+            r["case"] = case
+        return rows
+
+    def completed(self, engine: Engine) -> None:
+        raise NotImplementedError

@@ -1,0 +1,312 @@
+"""Ignite handlers that write the evaluation reports of a MONAI evaluator run.
+
+:class:`SegmentationReportHandler` and :class:`ClassificationReportHandler` attach to an evaluator (e.g.
+``monai.engines.SupervisedEvaluator``), read ``engine.state.output`` after post-processing at every iteration (a list
+of per-item dicts with ``decollate=True``, or a batched dict), and write their files at ``COMPLETED``. They reset at
+``STARTED``, so an evaluator re-run every validation epoch rewrites the report of the latest run.
+
+Distributed runs: attach the handler on every rank (``requires_all_ranks`` is True: do not filter it out of the
+handler lists of ranks other than 0; it writes on rank 0 by itself). At ``COMPLETED`` each rank's per-case rows (and
+its overlay candidates, at most ``num_overlays`` cases) are gathered with ``ignite.distributed.all_gather``, a
+collective, so a handler attached on one rank only would hang; the ``save_rank`` process (rank 0) writes. Rows with
+the same image file are kept once under DDP, because distributed samplers pad the data set with repeated items.
+``gather_across_ranks=False`` turns the gathering off for a handler attached on one rank only: its report then
+covers that rank's share of the data alone.
+
+Items without a ``filename_or_obj`` in their metadata are named ``item_000000``, ``item_000001``... in the order
+seen (``item_r<rank>_...`` under DDP).
+
+Example:
+    >>> SegmentationReportHandler(output_dir="./eval", num_overlays=8).attach(evaluator)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+import numpy as np
+from ignite.engine import Engine
+
+from ._engine import ReportHandlerBase, is_writer, to_numpy
+from .classification import (
+    CLASS_NAMES,
+    CLASSIFICATION_CSV_COLUMNS,
+    PAPER_REFERENCE_CLASSIFICATION,
+    classification_metrics,
+    roc_curve,
+)
+from .figures import confusion_figure, overlay_figure, roc_figure, save_png
+from .reports import write_csv, write_json
+from .segmentation import (
+    PAPER_REFERENCE_SEGMENTATION,
+    SEGMENTATION_CSV_COLUMNS,
+    lesion_mask,
+    segmentation_metrics,
+    summarize_segmentation,
+)
+
+__all__ = [
+    "SegmentationReportHandler",
+    "ClassificationReportHandler",
+    "OVERLAY_SELECTIONS",
+]
+
+OVERLAY_SELECTIONS = ("first", "worst", "best")
+_PROB_TOLERANCE = 1e-3  # half-precision softmax outputs can stray this far outside [0, 1]
+
+
+class SegmentationReportHandler(ReportHandlerBase):
+    """Write ``metrics.json``, ``per_image.csv`` and ``overlays/<case>.png`` for a lesion segmentation evaluator.
+
+    Per-image scores follow :mod:`monai_cbis.evaluation.segmentation` (lesion Dice/IoU as the headline, background
+    and background-inclusive means beside them, the empty-mask convention, paper references under
+    ``paper_reference``). ``metrics.json`` is written last, so its presence means the report is complete; it also
+    records ``epoch`` (the trainer's epoch when a ``ValidationHandler`` runs the evaluator) and the overlay files.
+
+    Args:
+        output_dir: folder of the report (created).
+        num_overlays: how many overlay panels to draw (0: none).
+        threshold: lesion is ``value >= threshold`` in label and prediction (probabilities or masks).
+        image_key, label_key, pred_key: keys of the per-item output dicts. The lesion channel of a ``(2, ...)``
+            array is channel 1; ``(1, ...)`` arrays are the lesion.
+        overlay_selection: which cases get a panel: ``"first"`` (by image path), ``"worst"`` or ``"best"`` (by
+            lesion Dice, ties by path). Deterministic; at most ``num_overlays`` cases are kept in memory per rank.
+        panel_px: size of each of the three square panels of an overlay, in pixels.
+        transpose_for_display: arrays are ``(C, W, H)`` (the project convention); False for ``(C, H, W)``.
+        paper_reference: write the published numbers under ``"paper_reference"`` in ``metrics.json``.
+        save_rank: the rank that writes under DDP.
+        gather_across_ranks: gather rows from all DDP ranks (the handler must then be attached on every rank).
+        name: logger name; None uses ``engine.logger``.
+
+    Example:
+        >>> handler = SegmentationReportHandler("./eval/segmentation", num_overlays=8, overlay_selection="worst")
+        >>> handler.num_overlays, handler.threshold, handler.overlay_selection
+        (8, 0.5, 'worst')
+        >>> handler.attach(evaluator); evaluator.run()  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        output_dir: str,
+        num_overlays: int = 8,
+        threshold: float = 0.5,
+        image_key: str = "image",
+        label_key: str = "label",
+        pred_key: str = "pred",
+        overlay_selection: str = "first",
+        panel_px: int = 256,
+        transpose_for_display: bool = True,
+        paper_reference: bool = True,
+        save_rank: int = 0,
+        gather_across_ranks: bool = True,
+        name: str | None = None,
+    ) -> None:
+        if overlay_selection not in OVERLAY_SELECTIONS:
+            raise ValueError(f"Unsupported overlay_selection: {overlay_selection!r}, available: {OVERLAY_SELECTIONS}.")
+        if num_overlays < 0:
+            raise ValueError(f"num_overlays must be >= 0, got {num_overlays}.")
+        self.num_overlays, self.threshold, self.overlay_selection = (
+            int(num_overlays),
+            float(threshold),
+            overlay_selection,
+        )
+        self.image_key, self.label_key, self.pred_key = image_key, label_key, pred_key
+        self.panel_px, self.transpose_for_display, self.paper_reference = (
+            panel_px,
+            transpose_for_display,
+            paper_reference,
+        )
+        self._written_overlays: set[str] = set()
+        super().__init__(output_dir, (image_key, pred_key, label_key), save_rank, name, gather_across_ranks)
+
+    def reset(self, engine: Engine | None = None) -> None:
+        super().reset(engine)
+        self._pool: list[tuple] = []  # (sort key, image path, grey image or None, label mask, pred mask)
+
+    def _key(self, row: dict) -> tuple:
+        if self.overlay_selection == "worst":
+            return (row["lesion_dice"], row["image"])
+        if self.overlay_selection == "best":
+            return (-row["lesion_dice"], row["image"])
+        return (row["image"],)
+
+    def collect(self, item: Mapping, filename: str) -> None:
+        for k in (self.label_key, self.pred_key):
+            if k not in item:
+                raise KeyError(f"SegmentationReportHandler needs {k!r} in the engine output; it has {sorted(item)}.")
+        label = lesion_mask(to_numpy(item[self.label_key]), self.threshold, "label", filename)
+        pred = lesion_mask(to_numpy(item[self.pred_key]), self.threshold, "pred", filename)
+        row = {"image": filename, **segmentation_metrics(label, pred, self.threshold, filename=filename)}
+        self.rows.append(row)
+        if self.num_overlays:
+            image = item.get(self.image_key)
+            grey = None if image is None else to_numpy(image).astype(np.float32)
+            if grey is not None and grey.ndim == 3:
+                grey = grey.mean(axis=0)
+            if grey is not None and grey.shape != label.shape:
+                self.logger.warning(
+                    f"{self.image_key!r} of {filename} has spatial shape {grey.shape}, the label {label.shape}: its "
+                    "overlay is drawn on a blank background."
+                )
+                grey = None
+            self._pool.append((self._key(row), filename, grey, label, pred))
+            if len(self._pool) > 2 * self.num_overlays:
+                self._pool = sorted(self._pool, key=lambda e: e[0])[: self.num_overlays]
+
+    def completed(self, engine: Engine) -> None:
+        """Gather, then (on the writing rank) write ``per_image.csv``, the overlays and ``metrics.json``."""
+        rows = self._gathered_rows()
+        pool = sorted((e for part in self._gather(self._pool) for e in part), key=lambda e: e[0])
+        if not is_writer(self.save_rank):
+            return
+        case_of = {r["image"]: r["case"] for r in rows}
+        by_image = {r["image"]: r for r in rows}
+        write_csv(rows, SEGMENTATION_CSV_COLUMNS, os.path.join(self.output_dir, "per_image.csv"))
+        overlays, done = [], set()
+        for _, fn, grey, lab, prd in pool:
+            if len(overlays) >= self.num_overlays or fn in done:
+                continue
+            done.add(fn)
+            r = by_image[fn]
+            title = f"{case_of[fn]}   lesion Dice {r['lesion_dice']:.3f}   IoU {r['lesion_iou']:.3f}"
+            image = grey if grey is not None else np.zeros(lab.shape, np.float32)
+            fig = overlay_figure(image, lab, prd, title, panel_px=self.panel_px, transpose=self.transpose_for_display)
+            rel = f"overlays/{case_of[fn]}.png"
+            save_png(fig, os.path.join(self.output_dir, rel))
+            overlays.append(rel)
+        for stale in self._written_overlays - set(overlays):  # from an earlier run of this handler
+            path = os.path.join(self.output_dir, stale)
+            if os.path.isfile(path):
+                os.remove(path)
+        self._written_overlays = set(overlays)
+        summary = summarize_segmentation(
+            rows, self.threshold, PAPER_REFERENCE_SEGMENTATION if self.paper_reference else None
+        )
+        summary.update({"epoch": engine.state.epoch, "files": {"per_image_csv": "per_image.csv", "overlays": overlays}})
+        write_json(summary, os.path.join(self.output_dir, "metrics.json"))
+        if summary["n_images"]:
+            self.logger.info(
+                f"Segmentation report ({summary['n_images']} images) -> {self.output_dir}: lesion Dice "
+                f"{summary['lesion_dice']:.4f}, lesion IoU {summary['lesion_iou']:.4f}; background-inclusive mean "
+                f"Dice {summary['mean_dice_incl_background']:.4f}, IoU {summary['mean_iou_incl_background']:.4f}"
+            )
+
+
+class ClassificationReportHandler(ReportHandlerBase):
+    """Write ``metrics.json``, ``per_case.csv``, ``confusion_matrix.png`` and ``roc.png`` for a benign/malignant model.
+
+    Metrics follow :func:`monai_cbis.evaluation.classification_metrics` (accuracy beside the majority-class
+    baseline, balanced accuracy, ROC AUC, sensitivity/specificity of the malignant class, confusion matrix).
+
+    ``pred`` must hold probabilities: one value (sigmoid: probability of malignancy) or one per class (softmax;
+    ``positive_index`` picks malignant). Put ``Activationsd(keys="pred", softmax=True)`` in the post-processing, and
+    do not discretize ``pred`` before this handler (the AUC would be computed from hard decisions; a warning says so).
+    ``label`` is a class index (malignant when equal to ``positive_index``; ``0``/``1`` for a single sigmoid output)
+    or a one-hot vector.
+
+    Args:
+        output_dir: folder of the report (created).
+        label_key, pred_key: keys of the per-item output dicts.
+        positive_index: the malignant class's channel of ``pred`` and its index in ``label``.
+        threshold: predicted malignant when ``probability >= threshold``.
+        image_key: where the file name is looked up first (MetaTensor metadata).
+        paper_reference: write the published numbers under ``"paper_reference"``.
+        save_rank: the rank that writes under DDP.
+        gather_across_ranks: gather rows from all DDP ranks (the handler must then be attached on every rank).
+        name: logger name; None uses ``engine.logger``.
+
+    Example:
+        >>> ClassificationReportHandler("./eval/classification").attach(evaluator)  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        output_dir: str,
+        label_key: str = "label",
+        pred_key: str = "pred",
+        positive_index: int = 1,
+        threshold: float = 0.5,
+        image_key: str = "image",
+        paper_reference: bool = True,
+        save_rank: int = 0,
+        gather_across_ranks: bool = True,
+        name: str | None = None,
+    ) -> None:
+        self.label_key, self.pred_key, self.image_key = label_key, pred_key, image_key
+        self.positive_index, self.threshold = int(positive_index), float(threshold)
+        self.paper_reference = paper_reference
+        super().__init__(output_dir, (image_key, pred_key, label_key), save_rank, name, gather_across_ranks)
+
+    def collect(self, item: Mapping, filename: str) -> None:
+        for k in (self.label_key, self.pred_key):
+            if k not in item:
+                raise KeyError(f"ClassificationReportHandler needs {k!r} in the engine output; it has {sorted(item)}.")
+        p = to_numpy(item[self.pred_key]).astype(np.float64).reshape(-1)
+        y = to_numpy(item[self.label_key]).astype(np.float64).reshape(-1)
+        where = f" of {filename}"
+        if p.size == 1:
+            prob = float(p[0])
+        elif self.positive_index < p.size:
+            prob = float(p[self.positive_index])
+        else:
+            raise ValueError(
+                f"positive_index {self.positive_index} is out of range for pred{where} of shape {p.shape}."
+            )
+        if not -_PROB_TOLERANCE <= prob <= 1.0 + _PROB_TOLERANCE:
+            raise ValueError(
+                f"pred{where} is {p.tolist()}: not probabilities. Add Activationsd(keys='pred', softmax=True) (or "
+                "sigmoid=True for one output) to the post-processing before this handler."
+            )
+        prob = min(max(prob, 0.0), 1.0)  # float32 / float16 softmax rounding
+        if y.size == 1:
+            index = int(round(y[0]))
+            if index != y[0] or index < 0 or (p.size > 1 and index >= p.size) or (p.size == 1 and index > 1):
+                raise ValueError(f"label{where} is {y[0]}: expected a class index in [0, {max(p.size, 2) - 1}].")
+        else:
+            index = int(np.argmax(y))
+        self.rows.append(
+            {"image": filename, "true_label": int(index == (self.positive_index if p.size > 1 else 1)), "prob": prob}
+        )
+
+    def completed(self, engine: Engine) -> None:
+        """Gather, then (on the writing rank) write ``per_case.csv``, the figures and ``metrics.json``."""
+        rows = self._gathered_rows()
+        if not is_writer(self.save_rank):
+            return
+        y = [r["true_label"] for r in rows]
+        prob = [r["prob"] for r in rows]
+        m = classification_metrics(y, prob, self.threshold)
+        for r in rows:
+            r["prob_malignant"], r["predicted_label"] = r["prob"], int(r["prob"] >= self.threshold)
+        write_csv(rows, CLASSIFICATION_CSV_COLUMNS, os.path.join(self.output_dir, "per_case.csv"))
+        save_png(
+            confusion_figure(m["confusion_matrix"], CLASS_NAMES), os.path.join(self.output_dir, "confusion_matrix.png")
+        )
+        fpr, tpr, _ = roc_curve(y, prob)
+        spec = m["specificity"]
+        point = (1 - spec if spec is not None else None, m["sensitivity"])
+        save_png(roc_figure(fpr, tpr, m["roc_auc"], operating_point=point), os.path.join(self.output_dir, "roc.png"))
+        hard = bool(rows) and all(v in (0.0, 1.0) for v in prob)
+        if hard and len(rows) > 1:
+            self.logger.warning(
+                "ClassificationReportHandler: every probability is exactly 0 or 1; pred looks discretized, so the "
+                "ROC AUC reflects hard decisions. Keep probabilities in pred (discretize a copy for other metrics)."
+            )
+        m.update(
+            {
+                "epoch": engine.state.epoch,
+                "pred_all_hard_decisions": hard,
+                "files": {"per_case_csv": "per_case.csv", "confusion_matrix": "confusion_matrix.png", "roc": "roc.png"},
+            }
+        )
+        if self.paper_reference:
+            m["paper_reference"] = PAPER_REFERENCE_CLASSIFICATION
+        write_json(m, os.path.join(self.output_dir, "metrics.json"))
+        if rows:
+            f = {k: "n/a" if m[k] is None else f"{m[k]:.4f}" for k in ("accuracy", "balanced_accuracy", "roc_auc")}
+            self.logger.info(
+                f"Classification report ({m['n_cases']} cases) -> {self.output_dir}: accuracy {f['accuracy']} "
+                f"(majority-class baseline {m['majority_baseline_accuracy']:.4f}), balanced accuracy "
+                f"{f['balanced_accuracy']}, AUC {f['roc_auc']}"
+            )
