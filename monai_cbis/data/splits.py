@@ -7,8 +7,9 @@
   official test CSV (of either type, whatever the task) is removed from training and validation.
 
 In both, validation is drawn from the training women, by woman, across both types and both views (so the CC and MLO
-views of a lesion never straddle training and validation), with a seeded shuffle of the sorted women. The choice
-does not depend on ``task``: a woman is in validation for ``task="mass"`` exactly when she is for ``"both"``.
+views of a lesion never straddle training and validation), with a seeded shuffle of the sorted women, stratified by
+the types each woman has (mass only, calcification only, both) so that every task gets its share. The choice does
+not depend on ``task``: a woman is in validation for ``task="mass"`` exactly when she is for ``"both"``.
 
 Example:
     >>> rng = np.random.RandomState(0)
@@ -90,5 +91,14 @@ def plan_split(
     test = {r.patient_id for r in records if r.split == "test"}
     leaking = frozenset(train & test)
     removed = leaking if split == "patient" else frozenset()
-    validation = pick_validation_women(train - removed, val_frac, rng)
+    # Stratify by the types a woman has in training (mass only, calc only, both), so a single-type task gets its
+    # share of validation women even on a small collection; the draw still uses every woman, whatever the task.
+    types: dict[str, set[str]] = {}
+    for r in records:
+        if r.split == "train" and r.patient_id not in removed:
+            types.setdefault(r.patient_id, set()).add(r.abnormality_type)
+    groups: dict[tuple, list[str]] = {}
+    for woman, kinds in types.items():
+        groups.setdefault(tuple(sorted(kinds)), []).append(woman)
+    validation = frozenset().union(*(pick_validation_women(groups[g], val_frac, rng) for g in sorted(groups)))
     return SplitPlan(split=split, validation_women=validation, removed_women=removed, leaking_women=leaking)

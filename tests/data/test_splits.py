@@ -65,7 +65,9 @@ def test_validation_is_seeded_sized_and_independent_of_task():
     b = plan_split(records, "patient", 0.2, np.random.RandomState(7)).validation_women
     c = plan_split(records, "patient", 0.2, np.random.RandomState(8)).validation_women
     assert a == b and a != c
-    assert len(a) == round(0.2 * 28)  # 30 train women minus the 2 removed
+    # 30 train women minus the 2 removed: 14 mass-only and 14 calc-only, drawn per group
+    assert len(a) == 2 * round(0.2 * 14)
+    assert {r.abnormality_type for r in records if r.patient_id in a} == {"mass", "calcification"}
     # the draw uses all types, so a mass-only run sees the same validation women
     mass_women = {r.patient_id for r in records if r.abnormality_type == "mass"}
     assert a & mass_women  # not empty for this seed, and identical whatever task filters later
