@@ -37,6 +37,8 @@ def test_channels_get_their_own_class_and_min_area():
 def test_empty_mask_gives_no_boxes():
     boxes, labels = MaskToBox()(np.zeros((1, 10, 10), np.uint8))
     assert boxes.shape == (0, 4) and labels.shape == (0,)
+    out = MaskToBoxd("mask")({"mask": torch.zeros(1, 10, 10, dtype=torch.uint8), "image": torch.zeros(1, 10, 10)})
+    assert tuple(out["box"].shape) == (0, 4) and tuple(out["box_label"].shape) == (0,)
 
 
 def test_dictionary_with_classes_feeds_monai_detection():
