@@ -22,4 +22,5 @@ def __getattr__(name: str):
         return CBISDDSMDataset
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
+
 __all__ = ["__version__", "CBISDDSMDataset", "build_datalist", "index_collection", "verify_collection"]

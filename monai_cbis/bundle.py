@@ -14,12 +14,27 @@ Example (in a bundle config)::
 
 from __future__ import annotations
 
+import ast
+import glob
 import os
+import re
 import shutil
+import sys
 import tempfile
 from functools import lru_cache
 
-__all__ = ["DEMO", "demo_data_dir", "resolve_dataset_dir", "section_items", "cache_root"]
+__all__ = [
+    "DEMO",
+    "cache_root",
+    "demo_data_dir",
+    "folder_items",
+    "inference_items",
+    "inference_root",
+    "infer_bundle_root",
+    "latest_checkpoint",
+    "resolve_dataset_dir",
+    "section_items",
+]
 
 #: The embedded synthetic set: what ``dataset_dir=""`` trains on.
 DEMO = {"layout": "classic", "cases": 60, "seed": 0}
@@ -94,6 +109,7 @@ def section_items(
     val_frac: float = 0.2,
     max_items: int | None = None,
     include_wrong_size_masks: bool = False,
+    keys: list[str] | None = None,
 ) -> list[dict]:
     """The datalist items of one section (the collection is indexed once per process and reused).
 
@@ -102,6 +118,8 @@ def section_items(
         section: ``training``, ``validation`` or ``test``.
         task, level, split, seed, val_frac, include_wrong_size_masks: as :func:`monai_cbis.data.build_datalist`.
         max_items: keep only the first N items (quick runs); ``None`` keeps all.
+        keys: keep only these item keys (what the pipeline uses; variable-length metadata such as
+            ``abnormality_ids`` cannot be batched); ``None`` keeps all.
 
     Raises:
         ValueError: an unknown section, or a section with no items (the message gives the section sizes).
@@ -119,4 +137,87 @@ def section_items(
             f"The {section} section of {dataset_dir} is empty (task={task}, level={level}, split={split}, "
             f"val_frac={val_frac}); section sizes: {dl['summary']['sections']}."
         )
-    return items[:max_items] if max_items else items
+    items = items[:max_items] if max_items else items
+    if keys is not None:
+        items = [{k: item[k] for k in keys if k in item} for item in items]
+    return items
+
+
+def infer_bundle_root(default: str = ".") -> str:
+    """The folder of the bundle being run: the parent of the ``configs/`` folder named by ``--config_file``.
+
+    ``python -m monai.bundle run --config_file bundles/unet_effb3/configs/train.json`` from the repository root gives
+    ``<repo>/bundles/unet_effb3``, so checkpoints and logs land in the bundle, not loose in the current directory.
+    Without ``--config_file`` on the command line (a ``ConfigWorkflow`` built in Python, MONAI Label), ``default``.
+    """
+    argv = sys.argv
+    for i, arg in enumerate(argv):
+        if arg == "--config_file" and i + 1 < len(argv):
+            value = argv[i + 1]
+        elif arg.startswith("--config_file="):
+            value = arg.split("=", 1)[1]
+        else:
+            continue
+        if value.strip().startswith(("[", "(")):
+            try:
+                value = list(ast.literal_eval(value))[0]
+            except (ValueError, SyntaxError, IndexError):
+                continue
+        folder = os.path.dirname(os.path.abspath(str(value)))
+        return os.path.dirname(folder) if os.path.basename(folder) == "configs" else folder
+    return os.path.abspath(default)
+
+
+_EPOCH_RE = re.compile(r"epoch=(\d+)")
+
+
+def latest_checkpoint(ckpt_dir: str, resume: bool = True) -> str:
+    """The newest ``*checkpoint_epoch=N.pt`` in ``ckpt_dir`` (what ``--resume true`` continues from).
+
+    Returns ``""`` when ``resume`` is false. Raises ``FileNotFoundError`` naming the folder when ``resume`` is true
+    and there is nothing to resume.
+    """
+    if not resume:
+        return ""
+    found = glob.glob(os.path.join(ckpt_dir, "*checkpoint_epoch=*.pt"))
+    if not found:
+        raise FileNotFoundError(
+            f"--resume true, but there is no checkpoint_epoch=N.pt in {ckpt_dir} to resume from. Train without "
+            "--resume first, or point --ckpt_dir at the interrupted run's checkpoints."
+        )
+    return max(found, key=lambda p: int(_EPOCH_RE.search(os.path.basename(p)).group(1)))
+
+
+_INPUT_SUFFIXES = (".dcm", ".dicom", ".png", ".jpg", ".jpeg")
+
+
+def folder_items(folder: str) -> list[dict]:
+    """``[{"image": path}]`` for every DICOM, PNG or JPEG file in ``folder`` (recursively, sorted), for inference.
+
+    Raises:
+        FileNotFoundError: ``folder`` is missing or holds no such file (the message names it).
+    """
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(f"Inference input folder {folder!r} does not exist or is not a folder.")
+    files = sorted(
+        os.path.join(d, n) for d, _, names in os.walk(folder) for n in names if n.lower().endswith(_INPUT_SUFFIXES)
+    )
+    if not files:
+        raise FileNotFoundError(f"No DICOM, PNG or JPEG files in {folder}; expected {list(_INPUT_SUFFIXES)}.")
+    return [{"image": f} for f in files]
+
+
+def inference_items(dataset_dir: str | None = "", cache_dir: str | None = None) -> list[dict]:
+    """Inference inputs: every DICOM/PNG/JPEG under ``dataset_dir``, or, when it is empty, the full mammograms of
+    the synthetic demo's test section (so the inference command runs out of the box)."""
+    if dataset_dir is None or str(dataset_dir).strip().lower() in _DEMO_NAMES:
+        root = resolve_dataset_dir("", cache_dir)
+        return [{"image": i["image"]} for i in section_items(root, "test", task="both", level="image")]
+    return folder_items(os.path.abspath(os.path.expanduser(str(dataset_dir))))
+
+
+def inference_root(dataset_dir: str | None = "", cache_dir: str | None = None) -> str:
+    """The folder that output masks mirror (so ``a/1-1.dcm`` and ``b/1-1.dcm`` do not collide)."""
+    if dataset_dir is None or str(dataset_dir).strip().lower() in _DEMO_NAMES:
+        return demo_data_dir(cache_dir)
+    return os.path.abspath(os.path.expanduser(str(dataset_dir)))

@@ -59,3 +59,10 @@ def test_section_items(tmp_path, monkeypatch):
         bundle.section_items(root, "train")
     with pytest.raises(ValueError, match=r"validation section .* is empty"):
         bundle.section_items(root, "validation", val_frac=0.0)
+
+
+def test_section_items_keys_keeps_only_what_the_pipeline_batches(tmp_path, monkeypatch):
+    monkeypatch.setitem(bundle.DEMO, "cases", 8)
+    root = bundle.demo_data_dir(str(tmp_path))
+    items = bundle.section_items(root, "test", task="both", keys=["image", "label", "laterality"])
+    assert items and all(set(i) == {"image", "label", "laterality"} for i in items)

@@ -1,0 +1,148 @@
+"""Ignite handlers that let bundle configs resume, stop early and schedule the LR without circular references.
+
+MONAI's ``CheckpointLoader`` / ``CheckpointSaver`` (with ``"trainer"`` in their dicts) and
+``EarlyStopHandler(trainer=...)`` need the trainer, but they sit in lists that the trainer itself references, so a
+config cannot wire them without circular references or ``$`` expressions that index into handler lists. These
+handlers take the trainer from ``attach(engine)`` instead and are declared in ``train#handlers`` like any other.
+
+Example (bundle config)::
+
+    {"_target_": "monai_cbis.handlers.ResumableCheckpoint", "ckpt_dir": "@ckpt_dir", "resume": "@resume",
+     "save_dict": {"model": "@network", "optimizer": "@optimizer"}, "map_location": "@device"},
+    {"_target_": "monai_cbis.handlers.EarlyStopOnValidation", "validator": "@validate#evaluator",
+     "metric_name": "val_mean_dice", "patience": 10}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ignite.engine import Engine, Events
+from monai.handlers import CheckpointLoader, CheckpointSaver
+
+from .bundle import latest_checkpoint
+
+__all__ = ["ResumableCheckpoint", "EarlyStopOnValidation", "validator_metric"]
+
+
+def validator_metric(validator: Engine, metric_name: str) -> Callable[[Engine], float]:
+    """A ``step_transform`` / score function reading ``metric_name`` from the validator's last run.
+
+    Raises (when called):
+        KeyError: the validator has not produced that metric; the message lists the ones it has.
+    """
+
+    def read(_engine: Engine) -> float:
+        metrics = validator.state.metrics
+        if metric_name not in metrics:
+            raise KeyError(f"validator has no metric {metric_name!r}; it has {sorted(metrics)}.")
+        return float(metrics[metric_name])
+
+    return read
+
+
+class ResumableCheckpoint:
+    """Save the model, optimizer, scheduler and trainer every epoch, and resume from the newest save on request.
+
+    The trainer is taken from :meth:`attach`, so the config needs no reference back to it. Loading happens at
+    ``STARTED`` (before the other handlers' ``STARTED`` when this handler is listed first); the saver is registered
+    at the first ``STARTED``, so it runs after every other end-of-epoch handler (validation, LR step, early stop)
+    and the saved state is the epoch's final state. Files: ``checkpoint_epoch=N.pt`` (the newest ``n_saved``) and
+    ``final_filename`` at the end. Under DDP, ignite saves on rank 0 only.
+
+    Args:
+        ckpt_dir: where the checkpoints go.
+        save_dict: objects besides the trainer (``{"model": ..., "optimizer": ..., "lr_scheduler": ...}``).
+        resume: load the newest ``checkpoint_epoch=N.pt`` of ``ckpt_dir`` first (the bundle's ``--resume true``).
+        map_location: passed to ``torch.load``.
+        n_saved: how many epoch checkpoints to keep.
+        final_filename: the checkpoint written when training ends.
+
+    Raises:
+        FileNotFoundError: (at ``attach``) ``resume`` is true but ``ckpt_dir`` holds no checkpoint.
+    """
+
+    def __init__(
+        self,
+        ckpt_dir: str,
+        save_dict: dict,
+        resume: bool = False,
+        map_location=None,
+        n_saved: int = 1,
+        final_filename: str = "model_final.pt",
+    ) -> None:
+        self.ckpt_dir, self.save_dict, self.resume = ckpt_dir, dict(save_dict), bool(resume)
+        self.map_location, self.n_saved, self.final_filename = map_location, n_saved, final_filename
+        self._saver_attached = False
+
+    def attach(self, engine: Engine) -> None:
+        if self.resume:
+            path = latest_checkpoint(self.ckpt_dir, resume=True)
+            CheckpointLoader(
+                load_path=path, load_dict={**self.save_dict, "trainer": engine}, map_location=self.map_location
+            ).attach(engine)
+        engine.add_event_handler(Events.STARTED, self._attach_saver)
+
+    def _attach_saver(self, engine: Engine) -> None:
+        if self._saver_attached:
+            return
+        self._saver_attached = True
+        CheckpointSaver(
+            save_dir=self.ckpt_dir,
+            save_dict={**self.save_dict, "trainer": engine},
+            epoch_level=True,
+            save_interval=1,
+            n_saved=self.n_saved,
+            save_final=True,
+            final_filename=self.final_filename,
+        ).attach(engine)
+
+
+class EarlyStopOnValidation:
+    """Stop training when the validator's ``metric_name`` has not improved for ``patience`` validations.
+
+    Attach to the trainer after the ``ValidationHandler`` (handlers run in the order they are attached).
+
+    Args:
+        validator: the evaluator that the ``ValidationHandler`` runs.
+        metric_name: e.g. ``"val_mean_dice"``.
+        patience: validations without improvement before stopping.
+        min_delta: an improvement smaller than this does not count.
+        greater_is_better: ``False`` for a loss.
+    """
+
+    def __init__(
+        self,
+        validator: Engine,
+        metric_name: str,
+        patience: int = 10,
+        min_delta: float = 0.0,
+        greater_is_better: bool = True,
+    ) -> None:
+        if patience < 1:
+            raise ValueError(f"patience must be >= 1, got {patience}.")
+        self.validator, self.metric_name, self.patience = validator, metric_name, patience
+        self.min_delta, self.sign = min_delta, 1.0 if greater_is_better else -1.0
+        self.best: float | None = None
+        self.bad_validations = 0
+        self._last_seen_epoch = -1
+
+    def attach(self, engine: Engine) -> None:
+        engine.add_event_handler(Events.EPOCH_COMPLETED, self)
+
+    def __call__(self, engine: Engine) -> None:
+        val_epoch = self.validator.state.epoch if self.validator.state is not None else 0
+        if self.metric_name not in (self.validator.state.metrics or {}) or val_epoch == self._last_seen_epoch:
+            return  # no validation ran this epoch (val_interval > 1)
+        self._last_seen_epoch = val_epoch
+        score = self.sign * float(self.validator.state.metrics[self.metric_name])
+        if self.best is None or score > self.best + self.min_delta:
+            self.best, self.bad_validations = score, 0
+            return
+        self.bad_validations += 1
+        if self.bad_validations >= self.patience:
+            engine.logger.info(
+                f"Early stopping: {self.metric_name} has not improved for {self.patience} validations "
+                f"(best {self.sign * self.best:.4f})."
+            )
+            engine.terminate()
