@@ -1,0 +1,186 @@
+"""bundles/unet_effb3 in the style of model-zoo's CI: ConfigWorkflow initialize / check_properties / run / finalize
+for train, evaluate and inference on generated data, plus verify_net_in_out and TorchScript export."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+from ignite.engine import Events
+from monai.bundle import ConfigWorkflow, ckpt_export, verify_net_in_out
+from PIL import Image
+
+from monai_cbis.data import make_synthetic_cbis, read_header
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BUNDLE = os.path.join(REPO, "bundles", "unet_effb3")
+QUICK = {"image_size": [64, 64], "batch_size": 4, "num_workers": 0, "val_frac": 0.3}
+
+
+def cfg(*names: str) -> list[str]:
+    return [os.path.join(BUNDLE, "configs", n) for n in names]
+
+
+def workflow(config_files, workflow_type, **overrides) -> ConfigWorkflow:
+    return ConfigWorkflow(
+        config_file=config_files,
+        meta_file=os.path.join(BUNDLE, "configs", "metadata.json"),
+        logging_file=False,
+        workflow_type=workflow_type,
+        **overrides,
+    )
+
+
+def raised(exc_info, kind: type, pattern: str) -> bool:
+    """MONAI wraps errors raised while instantiating a component: look for ours along the cause chain."""
+    e = exc_info.value
+    while e is not None:
+        if isinstance(e, kind) and re.search(pattern, str(e)):
+            return True
+        e = e.__cause__
+    return False
+
+
+def run(wf: ConfigWorkflow) -> None:
+    wf.initialize()
+    assert wf.check_properties() in (None, []), wf.check_properties()
+    wf.run()
+    wf.finalize()
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("unet_effb3")
+    data = make_synthetic_cbis(tmp / "cbis", layout="classic", cases=10, seed=0)
+    return {"tmp": tmp, "data": data.root, "cache_dir": str(tmp / "cache")}
+
+
+@pytest.fixture(scope="module")
+def trained(env):
+    root = str(env["tmp"] / "bundle")
+    wf = workflow(cfg("train.json"), "train", bundle_root=root, dataset_dir=env["data"], cache_dir=env["cache_dir"],
+                  epochs=2, **QUICK)  # fmt: skip
+    run(wf)
+    return root
+
+
+def test_train_writes_checkpoints_curves_and_logs_inside_bundle_root(trained):
+    models = os.listdir(os.path.join(trained, "models"))
+    assert "model.pt" in models and "checkpoint_epoch=2.pt" in models
+    state = torch.load(os.path.join(trained, "models", "model.pt"), weights_only=True)
+    assert any(k.startswith("encoder.") for k in state)
+    eval_dir = os.path.join(trained, "eval")
+    assert os.path.isfile(os.path.join(eval_dir, "training_curves.png"))
+    with open(os.path.join(eval_dir, "history.csv")) as f:
+        rows = list(csv.DictReader(f))
+    assert [int(r["epoch"]) for r in rows] == [1, 2] and "val_mean_dice" in rows[0]
+
+
+def test_resume_continues_from_the_last_checkpoint(env, trained):
+    root = str(env["tmp"] / "resumed")
+    shutil.copytree(trained, root)
+    wf = workflow(cfg("train.json"), "train", bundle_root=root, dataset_dir=env["data"], cache_dir=env["cache_dir"],
+                  epochs=3, resume=True, **QUICK)  # fmt: skip
+    wf.initialize()
+    trainer = wf.parser.get_parsed_content("train#trainer")  # the instance wf.run() uses
+    ran = []
+    trainer.add_event_handler(Events.EPOCH_COMPLETED, lambda e: ran.append(e.state.epoch))
+    wf.run()
+    wf.finalize()
+    assert ran == [3]  # epochs 1-2 were restored from checkpoint_epoch=2.pt, not re-run
+    with open(os.path.join(root, "eval", "history.csv")) as f:
+        assert [int(r["epoch"]) for r in csv.DictReader(f)] == [1, 2, 3]
+
+
+def test_resume_without_checkpoint_says_where_it_looked(env):
+    wf = workflow(cfg("train.json"), "train", bundle_root=str(env["tmp"] / "fresh"), dataset_dir=env["data"],
+                  cache_dir=env["cache_dir"], epochs=1, resume=True, **QUICK)  # fmt: skip
+    wf.initialize()
+    with pytest.raises(Exception) as e:
+        wf.run()
+    assert raised(e, FileNotFoundError, r"no checkpoint_epoch=N.pt in .*fresh.models")
+
+
+def test_evaluate_writes_metrics_per_image_csv_and_overlays(env, trained):
+    wf = workflow(cfg("train.json", "evaluate.json"), "eval", bundle_root=trained, dataset_dir=env["data"],
+                  cache_dir=env["cache_dir"], **QUICK)  # fmt: skip
+    run(wf)
+    out = os.path.join(trained, "eval")
+    with open(os.path.join(out, "metrics.json")) as f:
+        metrics = json.load(f)
+    for key in ("lesion_dice", "lesion_iou", "mean_dice_incl_background", "mean_iou_incl_background", "pixel_accuracy"):
+        assert key in metrics
+    assert 0.0 <= metrics["lesion_dice"] <= 1.0
+    with open(os.path.join(out, "per_image.csv")) as f:
+        rows = list(csv.DictReader(f))
+    test_items = json.load(open(os.path.join(env["data"], "synthetic_manifest.json")))  # noqa: SIM115
+    assert rows and len(rows) <= len({r["full_image"] for r in test_items["rows"] if r["split"] == "test"})
+    assert os.listdir(os.path.join(out, "overlays"))
+
+
+def test_inference_writes_one_mask_per_input_at_original_size(env, trained, tmp_path):
+    manifest = json.load(open(os.path.join(env["data"], "synthetic_manifest.json")))  # noqa: SIM115
+    full = [r["full_image"] for r in manifest["rows"]][:2]
+    src = tmp_path / "inputs"
+    (src / "a").mkdir(parents=True)
+    (src / "b").mkdir()
+    shutil.copy(full[0], src / "a" / "1-1.dcm")  # NBIA-style names collide across folders
+    shutil.copy(full[1], src / "b" / "1-1.dcm")
+    from monai_cbis.data import read_array
+
+    png = read_array(full[1])
+    Image.fromarray((png / max(png.max(), 1) * 255).astype(np.uint8)).save(src / "film.png")
+    out = tmp_path / "masks"
+    wf = workflow(cfg("inference.json"), "infer", bundle_root=trained, dataset_dir=str(src), output_dir=str(out),
+                  image_size=[64, 64])  # fmt: skip
+    run(wf)
+    written = sorted(os.path.relpath(os.path.join(d, n), out) for d, _, ns in os.walk(out) for n in ns)
+    assert written == ["a/1-1.png", "b/1-1.png", "film.png"]
+    for rel, source in (("a/1-1.png", full[0]), ("b/1-1.png", full[1])):
+        hdr = read_header(source)
+        with Image.open(out / rel) as im:
+            assert (im.height, im.width) == (hdr.rows, hdr.columns)  # original size and orientation
+            assert set(np.unique(np.asarray(im))) <= {0, 255}
+
+
+def test_wrong_dataset_dir_is_an_error_never_the_demo(env, tmp_path):
+    wf = workflow(cfg("train.json"), "train", bundle_root=str(tmp_path), dataset_dir=str(tmp_path / "nope"),
+                  cache_dir=env["cache_dir"], epochs=1, **QUICK)  # fmt: skip
+    wf.initialize()
+    with pytest.raises(Exception) as e:
+        wf.run()
+    assert raised(e, FileNotFoundError, "does not exist or is not a folder")
+
+
+def test_net_in_out_and_torchscript_export(trained, tmp_path):
+    verify_net_in_out(net_id="network_def", meta_file=os.path.join(BUNDLE, "configs", "metadata.json"),
+                      config_file=cfg("inference.json")[0], device="cpu", n=4)  # fmt: skip
+    ts = tmp_path / "model.ts"
+    ckpt_export(net_id="network_def", filepath=str(ts), ckpt_file=os.path.join(trained, "models", "model.pt"),
+                meta_file=os.path.join(BUNDLE, "configs", "metadata.json"), config_file=cfg("inference.json")[0],
+                bundle_root=trained, use_trace=True, input_shape=[1, 1, 64, 64])  # fmt: skip
+    net = torch.jit.load(str(ts))
+    assert net(torch.rand(1, 1, 64, 64)).shape == (1, 1, 64, 64)
+
+
+def test_readme_main_command_from_the_repository_root(tmp_path):
+    """The README's command with one epoch at a small size; outputs go into the bundle root, never the cwd."""
+    bundle_copy = tmp_path / "unet_effb3"
+    shutil.copytree(BUNDLE, bundle_copy, ignore=shutil.ignore_patterns("models", "eval"))
+    env = {**os.environ, "MONAI_CBIS_CACHE": str(tmp_path / "cache"), "PYTHONUNBUFFERED": "1"}
+    cmd = [sys.executable, "-m", "monai.bundle", "run", "training", "--config_file",
+           str(bundle_copy / "configs" / "train.json"), "--epochs", "1", "--image_size", "[64, 64]",
+           "--num_workers", "0"]  # fmt: skip
+    proc = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert "synthetic demo data at" in proc.stdout + proc.stderr
+    assert os.path.isfile(bundle_copy / "models" / "model.pt")
+    assert sorted(os.listdir(tmp_path)) == ["cache", "unet_effb3"]  # nothing loose in the current directory
