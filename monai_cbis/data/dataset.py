@@ -47,6 +47,9 @@ class CBISDDSMDataset(Randomizable, CacheDataset):
         include_wrong_size_masks: keep rows whose mask size differs from the image (flagged ``mask_size_ok``).
         index: a :class:`~monai_cbis.data.indexer.CollectionIndex` of ``root_dir`` to reuse (skips re-scanning
             when building several sections; it must have been built with the same ``task``).
+        keys: keep only these item keys, e.g. ``["image", "label", "laterality"]``. Image-level items carry
+            lists of different lengths (``abnormality_ids``, ``pathologies``) that a ``DataLoader`` cannot batch;
+            ``None`` keeps every key.
         cache_num, cache_rate, num_workers, progress, copy_cache, as_contiguous, runtime_cache: as for
             :class:`monai.data.CacheDataset`. ``cache_rate`` defaults to 0: caching full-size mammograms in memory
             takes about 30 MB each; cache after a resizing transform.
@@ -69,6 +72,7 @@ class CBISDDSMDataset(Randomizable, CacheDataset):
         val_frac: float = 0.2,
         include_wrong_size_masks: bool = False,
         index: CollectionIndex | None = None,
+        keys: Sequence[str] | None = None,
         cache_num: int = sys.maxsize,
         cache_rate: float = 0.0,
         num_workers: int | None = 1,
@@ -95,6 +99,7 @@ class CBISDDSMDataset(Randomizable, CacheDataset):
         elif index.task != task:
             raise ValueError(f"index was built for task {index.task!r}, but task={task!r} was requested.")
         self.index = index
+        self.keys = list(keys) if keys is not None else None
         self.datalist = build_datalist(index, level=level, split=split, seed=seed, val_frac=val_frac, rng=self.R)
         data = self._generate_data_list()
         CacheDataset.__init__(
@@ -116,6 +121,8 @@ class CBISDDSMDataset(Randomizable, CacheDataset):
 
     def _generate_data_list(self) -> list[dict]:
         data = list(self.datalist[self.section])
+        if self.keys is not None:
+            data = [{k: item[k] for k in self.keys if k in item} for item in data]
         # The validation draw above consumed self.R identically for every section built with the same seed, so the
         # sections stay disjoint; the item order is then shuffled reproducibly.
         order = np.arange(len(data))

@@ -66,3 +66,13 @@ def test_index_for_another_task_is_refused(classic):
 def test_missing_root_says_so(tmp_path):
     with pytest.raises(FileNotFoundError, match="Cannot find dataset directory"):
         CBISDDSMDataset(tmp_path / "nope", section="training", progress=False)
+
+
+def test_keys_select_what_a_dataloader_can_batch(classic):
+    ds = CBISDDSMDataset(classic.root, section="training", keys=["image", "laterality"], progress=False)
+    assert all(set(d) == {"image", "laterality"} for d in ds.data)
+    batch = next(iter(DataLoader(ds, batch_size=4, num_workers=0)))  # the list metadata would fail to collate
+    assert len(batch["image"]) == 4
+    with pytest.raises(RuntimeError, match="equal size"):  # what `keys` avoids (the label lists, before loading)
+        next(iter(DataLoader(CBISDDSMDataset(classic.root, section="training", index=ds.index, progress=False),
+                             batch_size=4, num_workers=0)))  # fmt: skip
