@@ -36,6 +36,7 @@ def unet_efficientnet_b3(
     dropout: float = 0.2,
     allow_download: bool = False,
     progress: bool = True,
+    bn_momentum: float | None = 0.1,
     **kwargs,
 ) -> FlexibleUNet:
     """A 2D U-Net with an EfficientNet-B3 encoder, batch norm and decoder dropout (paper A).
@@ -53,6 +54,11 @@ def unet_efficientnet_b3(
         allow_download: fetch a missing weights file from MONAI's URL (GitHub) into that folder. Off by default:
             a missing file then raises with the exact path to fill.
         progress: show a progress bar when downloading.
+        bn_momentum: PyTorch momentum of every batch-norm layer (0.1 is PyTorch's default). MONAI's EfficientNet
+            encoder uses TensorFlow's 0.99, i.e. 0.01 here: trained from scratch, its running statistics then keep
+            much of their initial (0, 1) values for hundreds of steps, and the model in ``eval()`` mode predicts
+            nothing while in ``train()`` mode it already segments (measured on the synthetic demo after 108 steps:
+            lesion Dice 0.86 in train mode, 0.0 in eval mode). ``None`` keeps MONAI's values.
         kwargs: further ``FlexibleUNet`` arguments (``decoder_channels``, ``upsample``, ``norm``, ``act``,
             ``interp_mode``, ``is_pad``, ``decoder_bias``, ``pre_conv``). The decoder's ``norm`` defaults to batch norm.
 
@@ -87,6 +93,12 @@ def unet_efficientnet_b3(
     )
     if weights_file is not None:
         _load_stem(net, torch.load(weights_file, map_location="cpu", weights_only=True), str(weights_file))
+    if bn_momentum is not None:
+        if not 0.0 < bn_momentum <= 1.0:
+            raise ValueError(f"bn_momentum must be in (0, 1] or None, got {bn_momentum}.")
+        for m in net.modules():
+            if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
+                m.momentum = bn_momentum
     return net
 
 

@@ -130,3 +130,16 @@ def test_torchscript_export_loads_back_with_same_224_output(grayscale_net, tmp_p
     loaded = torch.jit.load(tmp_path / "model.ts")
     with torch.no_grad():
         assert torch.allclose(loaded(x), expected, atol=1e-5)
+
+
+def test_bn_momentum_is_pytorch_default_unless_asked():
+    """MONAI's EfficientNet uses TF's 0.99 (PyTorch 0.01), which leaves eval-mode stats stale when training from
+    scratch; the factory sets PyTorch's 0.1 on every batch-norm layer, and None keeps MONAI's values."""
+    import torch
+
+    from monai_cbis.networks import unet_efficientnet_b3
+
+    moms = {m.momentum for m in unet_efficientnet_b3().modules() if isinstance(m, torch.nn.BatchNorm2d)}
+    assert moms == {0.1}
+    kept = {m.momentum for m in unet_efficientnet_b3(bn_momentum=None).modules() if isinstance(m, torch.nn.BatchNorm2d)}
+    assert 0.01 in kept
