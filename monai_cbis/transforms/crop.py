@@ -47,6 +47,18 @@ def _check_shapes(d: Mapping, keys, source_key: Hashable, name: str) -> None:
             )
 
 
+def _crop_keys(t, d: dict, keys: list, start, end, lazy: bool | None) -> dict:
+    """Record the box under ``t``'s coordinate keys (when set) and crop every key to it (invertibly)."""
+    if t.start_coord_key is not None:
+        d[t.start_coord_key] = start
+    if t.end_coord_key is not None:
+        d[t.end_coord_key] = end
+    lazy_ = t.lazy if lazy is None else lazy
+    for key in keys:
+        d[key] = Crop.__call__(t.cropper, d[key], _box_slices(start, end), lazy=lazy_)
+    return d
+
+
 def _box_slices(start: Sequence[int], end: Sequence[int]) -> tuple[slice, ...]:
     return tuple(slice(int(s), int(e)) for s, e in zip(start, end, strict=True))
 
@@ -198,14 +210,7 @@ class CropBreastd(Cropd):
         start, end = keyed_errors(type(self).__name__, self.source_key, self.cropper.compute_box, d[self.source_key])
         keys = list(self.key_iterator(d))
         _check_shapes(d, keys, self.source_key, type(self).__name__)
-        if self.start_coord_key is not None:
-            d[self.start_coord_key] = start
-        if self.end_coord_key is not None:
-            d[self.end_coord_key] = end
-        lazy_ = self.lazy if lazy is None else lazy
-        for key in keys:
-            d[key] = Crop.__call__(self.cropper, d[key], _box_slices(start, end), lazy=lazy_)
-        return d
+        return _crop_keys(self, d, keys, start, end, lazy)
 
 
 class CropByROI(Crop):
@@ -362,11 +367,4 @@ class CropByROId(Cropd):
         keys = list(self.key_iterator(d))
         _check_shapes(d, keys, self.roi_key, type(self).__name__)
         start, end = keyed_errors(type(self).__name__, self.roi_key, self.cropper.compute_box, d[self.roi_key])
-        if self.start_coord_key is not None:
-            d[self.start_coord_key] = start
-        if self.end_coord_key is not None:
-            d[self.end_coord_key] = end
-        lazy_ = self.lazy if lazy is None else lazy
-        for key in keys:
-            d[key] = Crop.__call__(self.cropper, d[key], _box_slices(start, end), lazy=lazy_)
-        return d
+        return _crop_keys(self, d, keys, start, end, lazy)
