@@ -37,7 +37,7 @@ __all__ = [
 ]
 
 #: The embedded synthetic set: what ``dataset_dir=""`` trains on.
-DEMO = {"layout": "classic", "cases": 60, "seed": 0}
+DEMO = {"layout": "classic", "cases": 150, "seed": 0}
 _DEMO_NAMES = ("", "synthetic", "demo")
 
 
