@@ -66,3 +66,63 @@ def test_section_items_keys_keeps_only_what_the_pipeline_batches(tmp_path, monke
     root = bundle.demo_data_dir(str(tmp_path))
     items = bundle.section_items(root, "test", task="both", keys=["image", "label", "laterality"])
     assert items and all(set(i) == {"image", "label", "laterality"} for i in items)
+
+
+@pytest.mark.parametrize(
+    "argv, expected",
+    [
+        (["run", "training", "--config_file", "bundles/unet_effb3/configs/train.json"], "bundles/unet_effb3"),
+        (["run", "--config_file=b/x/configs/train.json"], "b/x"),
+        (["run", "--config_file", "['bundles/a/configs/train.json','bundles/a/configs/evaluate.json']"], "bundles/a"),
+        (["run", "--config_file", "loose/train.json"], "loose"),
+    ],
+)
+def test_bundle_root_comes_from_the_config_file_on_the_command_line(monkeypatch, tmp_path, argv, expected):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("sys.argv", ["monai.bundle", *argv])
+    assert bundle.infer_bundle_root() == str(tmp_path / expected)
+
+
+def test_bundle_root_defaults_without_a_config_file(monkeypatch, tmp_path):
+    monkeypatch.setattr("sys.argv", ["python"])
+    assert bundle.infer_bundle_root(str(tmp_path)) == str(tmp_path)
+
+
+def test_latest_checkpoint_picks_the_highest_epoch_and_says_where_it_looked(tmp_path):
+    for n in (2, 10, 9):
+        (tmp_path / f"checkpoint_epoch={n}.pt").write_bytes(b"x")
+    assert bundle.latest_checkpoint(str(tmp_path)).endswith("checkpoint_epoch=10.pt")  # numeric, not text order
+    assert bundle.latest_checkpoint(str(tmp_path), resume=False) == ""
+    with pytest.raises(FileNotFoundError, match=r"no checkpoint_epoch=N.pt in .*empty"):
+        bundle.latest_checkpoint(str(tmp_path / "empty"))
+
+
+def test_folder_items_finds_images_recursively_and_rejects_empty_folders(tmp_path):
+    (tmp_path / "a").mkdir()
+    for name in ("a/1-1.dcm", "b.PNG", "c.jpg", "notes.txt"):
+        (tmp_path / name).write_bytes(b"x")
+    assert [os.path.relpath(i["image"], tmp_path) for i in bundle.folder_items(str(tmp_path))] == [
+        "a/1-1.dcm",
+        "b.PNG",
+        "c.jpg",
+    ]
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(FileNotFoundError, match="No DICOM, PNG or JPEG files"):
+        bundle.folder_items(str(tmp_path / "empty"))
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        bundle.folder_items(str(tmp_path / "missing"))
+
+
+def test_rank_zero_writers_keeps_gathering_handlers_on_every_rank(monkeypatch):
+    from monai.handlers import StatsHandler, ValidationHandler
+
+    from monai_cbis import distributed
+    from monai_cbis.evaluation import SegmentationReportHandler
+
+    stats, report = StatsHandler(), SegmentationReportHandler("/tmp/unused", num_overlays=0)
+    validation = ValidationHandler(interval=1)
+    handlers = [validation, stats, report]
+    assert distributed.rank_zero_writers(handlers) == handlers  # no process group: everything kept
+    monkeypatch.setattr(distributed.dist, "is_initialized", lambda: True)
+    monkeypatch.setattr(distributed.dist, "get_rank", lambda: 1)
+    assert distributed.rank_zero_writers(handlers) == [validation, report]  # the report gathers from every rank

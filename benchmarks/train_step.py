@@ -1,0 +1,122 @@
+"""Images per second of the unet_effb3 bundle's trainer against a plain PyTorch loop, in one run.
+
+Both train the same network (built from the bundle's ``network_def``), with the same loss, optimizer, batch size and
+batches (preprocessed synthetic mammograms held in memory, so data loading is identical and cheap). The bundle side is
+the ``SupervisedTrainer`` that ``configs/train.json`` builds, with all its handlers attached; only iterations are
+timed (from the end of warm-up to the last iteration), not the end-of-epoch validation. The two are run alternately
+``--rounds`` times and the best round of each is compared.
+
+    python benchmarks/train_step.py                      # 224 x 224, batch 8 (the bundle's settings)
+    python benchmarks/train_step.py --quick              # 64 x 64, few iterations (CI)
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+
+import torch
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CONFIG = os.path.join(REPO, "bundles", "unet_effb3", "configs", "train.json")
+
+
+def _batches(root: str, size: int, batch_size: int, n_batches: int, cache_dir: str) -> list[dict]:
+    from monai.data import DataLoader
+
+    from monai_cbis.bundle import section_items
+    from monai_cbis.transforms import cached_dataset, get_preset
+
+    items = section_items(root, "training", task="mass", keys=["image", "label", "laterality"])
+    ds = cached_dataset(items, get_preset("full_mammogram", image_size=[size, size]).inference(), cache_dir)
+    loader = DataLoader(ds, batch_size=batch_size, shuffle=False, num_workers=0)
+    batches = []
+    while len(batches) < n_batches:
+        batches.extend(b for b in loader if b["image"].shape[0] == batch_size)
+    return batches[:n_batches]
+
+
+def _plain(net, loss_fn, opt, batches, warmup: int, device) -> float:
+    net.train()
+    for i, b in enumerate(batches):
+        if i == warmup:
+            t0 = time.perf_counter()
+        x, y = b["image"].to(device), b["label"].to(device)
+        opt.zero_grad(set_to_none=True)
+        loss = loss_fn(net(x), y)
+        loss.backward()
+        opt.step()
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    return time.perf_counter() - t0
+
+
+def _bundle(root, batches, size, batch_size, warmup, tmp, device) -> tuple[float, torch.nn.Module]:
+    from ignite.engine import Events
+    from monai.bundle import ConfigWorkflow
+
+    wf = ConfigWorkflow(config_file=CONFIG, logging_file=False, workflow_type="train", bundle_root=tmp,
+                        dataset_dir=root, cache_dir=os.path.join(tmp, "cache"), epochs=1, image_size=[size, size],
+                        batch_size=batch_size, num_workers=0, device=device)  # fmt: skip
+    wf.initialize()
+    wf.parser["train#trainer#train_data_loader"] = batches  # same batches as the plain loop
+    trainer = wf.parser.get_parsed_content("train#trainer")
+    marks: dict[str, float] = {}
+
+    def start(engine):
+        if engine.state.iteration == warmup:  # the warm-up iterations have completed
+            marks["t0"] = time.perf_counter()
+
+    def stop(engine):
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        marks["t1"] = time.perf_counter()
+
+    trainer.add_event_handler(Events.ITERATION_COMPLETED, start)
+    trainer.add_event_handler(Events.ITERATION_COMPLETED(once=len(batches)), stop)
+    trainer.run()
+    return marks["t1"] - marks["t0"], wf.parser.get_parsed_content("network_def")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--image-size", type=int, default=224)
+    ap.add_argument("--batch-size", type=int, default=8)
+    ap.add_argument("--iterations", type=int, default=12, help="timed iterations per round (after 2 warm-up)")
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--device", default="cuda:0" if torch.cuda.is_available() else "cpu")
+    ap.add_argument("--quick", action="store_true", help="CI mode: 64 x 64, 3 iterations, 1 round")
+    a = ap.parse_args(argv)
+    if a.quick:
+        a.image_size, a.iterations, a.rounds = 64, 3, 1
+
+    from monai.losses import DiceFocalLoss
+
+    from monai_cbis.bundle import demo_data_dir
+
+    device, warmup = torch.device(a.device), 2
+    with tempfile.TemporaryDirectory() as tmp:
+        root = demo_data_dir(os.path.join(tmp, "data"), cases=40)
+        batches = _batches(root, a.image_size, a.batch_size, warmup + a.iterations, os.path.join(tmp, "pcache"))
+        images = a.batch_size * a.iterations
+        plain, bundle = [], []
+        for _ in range(a.rounds):
+            t_bundle, net = _bundle(root, batches, a.image_size, a.batch_size, warmup, tmp, device)
+            bundle.append(images / t_bundle)
+            net = net.to(device)  # a fresh network of the same definition for the plain loop
+            opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+            plain.append(images / _plain(net, DiceFocalLoss(sigmoid=True, gamma=2.0), opt, batches, warmup, device))
+    print(f"device {device}, {a.image_size} x {a.image_size}, batch {a.batch_size}, {a.iterations} timed iterations, "
+          f"best of {a.rounds} rounds")  # fmt: skip
+    print(f"plain PyTorch loop: {max(plain):.2f} images/s   (rounds: {', '.join(f'{v:.2f}' for v in plain)})")
+    print(f"bundle trainer:     {max(bundle):.2f} images/s   (rounds: {', '.join(f'{v:.2f}' for v in bundle)})")
+    ratio = max(bundle) / max(plain)
+    print(f"ratio bundle/plain: {ratio:.3f} (target >= 0.95: {'met' if ratio >= 0.95 else 'NOT met'})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
