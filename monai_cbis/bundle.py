@@ -41,6 +41,11 @@ DEMO = {"layout": "classic", "cases": 150, "seed": 0}
 _DEMO_NAMES = ("", "synthetic", "demo")
 
 
+def _is_demo(dataset_dir) -> bool:
+    """An empty ``dataset_dir`` (or ``synthetic`` / ``demo``) selects the synthetic demo."""
+    return dataset_dir is None or str(dataset_dir).strip().lower() in _DEMO_NAMES
+
+
 def cache_root() -> str:
     """``$MONAI_CBIS_CACHE`` or ``~/.cache/monai_cbis``."""
     return os.environ.get("MONAI_CBIS_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "monai_cbis")
@@ -79,7 +84,7 @@ def resolve_dataset_dir(dataset_dir: str | os.PathLike | None = "", cache_dir: s
     Raises:
         FileNotFoundError: ``dataset_dir`` is given but does not exist (never a silent fall-back to the demo).
     """
-    if dataset_dir is None or str(dataset_dir).strip().lower() in _DEMO_NAMES:
+    if _is_demo(dataset_dir):
         root = demo_data_dir(cache_dir)
         print(f"monai_cbis: synthetic demo data at {root} (pass --dataset_dir for a real CBIS-DDSM download)")
         return root
@@ -210,7 +215,7 @@ def folder_items(folder: str) -> list[dict]:
 def inference_items(dataset_dir: str | None = "", cache_dir: str | None = None) -> list[dict]:
     """Inference inputs: every DICOM/PNG/JPEG under ``dataset_dir``, or, when it is empty, the full mammograms of
     the synthetic demo's test section (so the inference command runs out of the box)."""
-    if dataset_dir is None or str(dataset_dir).strip().lower() in _DEMO_NAMES:
+    if _is_demo(dataset_dir):
         root = resolve_dataset_dir("", cache_dir)
         return [{"image": i["image"]} for i in section_items(root, "test", task="both", level="image")]
     return folder_items(os.path.abspath(os.path.expanduser(str(dataset_dir))))
@@ -218,6 +223,6 @@ def inference_items(dataset_dir: str | None = "", cache_dir: str | None = None) 
 
 def inference_root(dataset_dir: str | None = "", cache_dir: str | None = None) -> str:
     """The folder that output masks mirror (so ``a/1-1.dcm`` and ``b/1-1.dcm`` do not collide)."""
-    if dataset_dir is None or str(dataset_dir).strip().lower() in _DEMO_NAMES:
+    if _is_demo(dataset_dir):
         return demo_data_dir(cache_dir)
     return os.path.abspath(os.path.expanduser(str(dataset_dir)))

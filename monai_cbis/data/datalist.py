@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections import defaultdict
+from collections import Counter, defaultdict
 
 import numpy as np
 
@@ -142,7 +142,7 @@ def build_datalist(
             sections[section].append(r)
     skipped = list(index.skipped)
     used_types = {r.abnormality_type for r in index.all_records if index.task in ("both", r.abnormality_type)}
-    leaking = _leaking_in_use(index, plan)
+    leaking = _leaking_in_use(index)
     if split == "official" and leaking and warn:
         warnings.warn(
             f"The official split puts {len(leaking)} women on both the training and the test side "
@@ -187,7 +187,7 @@ def build_datalist(
     return out
 
 
-def _leaking_in_use(index: CollectionIndex, plan: SplitPlan) -> set[str]:
+def _leaking_in_use(index: CollectionIndex) -> set[str]:
     """Women on both sides of the official split among the rows actually used (task subset)."""
     used = [r.record for r in index.records]
     return {r.patient_id for r in used if r.split == "train"} & {r.patient_id for r in used if r.split == "test"}
@@ -199,20 +199,13 @@ def _summary(index: CollectionIndex, plan: SplitPlan, out: dict, dropped: int, l
     s["split"] = plan.split
     s["sections"] = {k: len(out[k]) for k in SECTIONS}
     s["women"] = {k: len({i["patient_id"] for i in out[k]}) for k in SECTIONS}
-    s["skipped_by_reason"] = dict(sorted(_count(out["skipped"]).items()))
+    s["skipped_by_reason"] = dict(sorted(Counter(e["reason"] for e in out["skipped"]).items()))
     if plan.split == "patient":
         s["rows_dropped_from_training_for_leakage"] = dropped
         s["women_removed_from_training"] = len(plan.removed_women)
     else:
         s["women_on_both_sides"] = len(leaking)
     return s
-
-
-def _count(skipped: list[dict]) -> dict[str, int]:
-    counts: dict[str, int] = defaultdict(int)
-    for e in skipped:
-        counts[e["reason"]] += 1
-    return counts
 
 
 def write_datalist(datalist: dict, path: str | os.PathLike) -> str:

@@ -18,11 +18,19 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
-__all__ = ["ImageHeader", "UnreadableImageError", "read_header", "read_array", "DICOM_SUFFIXES", "RASTER_SUFFIXES"]
+__all__ = [
+    "ImageHeader",
+    "UnreadableImageError",
+    "read_header",
+    "read_array",
+    "is_dicom_path",
+    "is_lossy_path",
+    "DICOM_SUFFIXES",
+    "RASTER_SUFFIXES",
+]
 
 DICOM_SUFFIXES = (".dcm", ".dicom")
 RASTER_SUFFIXES = (".jpg", ".jpeg", ".png")
@@ -79,6 +87,11 @@ class ImageHeader:
 def is_dicom_path(path: str | os.PathLike) -> bool:
     """True for ``.dcm``/``.dicom`` names (case-insensitive)."""
     return str(path).lower().endswith(DICOM_SUFFIXES)
+
+
+def is_lossy_path(path: str | os.PathLike) -> bool:
+    """True for JPEG names: their masks carry compression noise around 0 and 255."""
+    return str(path).lower().endswith((".jpg", ".jpeg"))
 
 
 def read_header(path: str | os.PathLike) -> ImageHeader:
@@ -192,14 +205,3 @@ def read_array(path: str | os.PathLike) -> np.ndarray:
     if arr.ndim != 2:
         raise UnreadableImageError(f"{path}: expected a 2-D image, got an array of shape {arr.shape}.")
     return arr
-
-
-def relpath_or_abs(path: str | os.PathLike, root: str | os.PathLike | None) -> str:
-    """``path`` relative to ``root`` when it lies under it, else absolute (POSIX separators)."""
-    p = Path(path).resolve()
-    if root is not None:
-        try:
-            return p.relative_to(Path(root).resolve()).as_posix()
-        except ValueError:
-            pass
-    return p.as_posix()

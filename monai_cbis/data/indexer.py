@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .files import ImageHeader, UnreadableImageError, is_dicom_path, read_array, read_header
+from .files import ImageHeader, UnreadableImageError, is_lossy_path, read_array, read_header
 from .layouts import Layout, detect_layout
 from .records import CaseRecord, RowProblem, load_case_records
 
@@ -346,4 +346,4 @@ def _pixels_binary(h: ImageHeader) -> bool:
         arr = read_array(h.path)
     except UnreadableImageError:
         return False
-    return looks_binary(arr, lossy=not is_dicom_path(h.path) and h.path.lower().endswith((".jpg", ".jpeg")))
+    return looks_binary(arr, lossy=is_lossy_path(h.path))

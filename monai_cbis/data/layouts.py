@@ -26,13 +26,12 @@ import re
 from dataclasses import dataclass, field
 
 from .files import DICOM_SUFFIXES, RASTER_SUFFIXES
-from .records import CaseRecord
+from .records import SERIES_FOLDER_RE, CaseRecord
 
 __all__ = ["Layout", "LAYOUTS", "detect_layout", "LayoutError"]
 
 LAYOUTS = ("classic", "nbia", "kaggle")
 
-_SERIES_DIR_RE = re.compile(r"^(Mass|Calc)-(Training|Test)_P_\d+_(LEFT|RIGHT)_(CC|MLO)(_\d+)?$", re.I)
 _NBIA_STUDY_RE = re.compile(r"^\d{2}-\d{2}-\d{4}-")
 _UID_RE = re.compile(r"^\d+(\.\d+){4,}$")
 _IMAGE_SUFFIXES = DICOM_SUFFIXES + RASTER_SUFFIXES
@@ -136,7 +135,9 @@ def _find_dirs(root: str, predicate, max_depth: int) -> list[str]:
             if predicate(d):
                 found.append(d)
                 continue
-            nxt.extend(os.path.join(d, s) for s in _subdirs(d) if not _SERIES_DIR_RE.match(s) and not _UID_RE.match(s))
+            nxt.extend(
+                os.path.join(d, s) for s in _subdirs(d) if not SERIES_FOLDER_RE.match(s) and not _UID_RE.match(s)
+            )
         if found:
             return found
         frontier = nxt
@@ -144,7 +145,7 @@ def _find_dirs(root: str, predicate, max_depth: int) -> list[str]:
 
 
 def _holds_series_folders(d: str) -> bool:
-    return any(_SERIES_DIR_RE.match(s) for s in _subdirs(d))
+    return any(SERIES_FOLDER_RE.match(s) for s in _subdirs(d))
 
 
 def _is_kaggle_jpeg_dir(d: str) -> bool:
@@ -182,7 +183,7 @@ def detect_layout(root: str | os.PathLike, max_depth: int = 3) -> Layout:
 
 def _classic_or_nbia(image_root: str) -> str:
     votes = {"classic": 0, "nbia": 0}
-    for s in [s for s in _subdirs(image_root) if _SERIES_DIR_RE.match(s)][:20]:
+    for s in [s for s in _subdirs(image_root) if SERIES_FOLDER_RE.match(s)][:20]:
         for study in _subdirs(os.path.join(image_root, s)):
             if _NBIA_STUDY_RE.match(study):
                 votes["nbia"] += 1

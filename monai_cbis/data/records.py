@@ -54,9 +54,10 @@ ABNORMALITY_TYPES = ("mass", "calcification")
 _CSV_NAME_RE = re.compile(r"^(mass|calc)[\s_-]*case[\s_-]*description[\s_-]*(train|test)[\s_-]*set.*\.csv$", re.I)
 _PATIENT_RE = re.compile(r"P_\d{5}")
 _SPLIT_RE = re.compile(r"^(Mass|Calc)-(Training|Test)_", re.I)
-# Directories the CSV search never descends into: image series folders and the Kaggle image trees. Keeps the
-# search to a few directory listings even on the full 10,239-file collection.
-_SERIES_DIR_RE = re.compile(r"^(Mass|Calc)-(Training|Test)_P_\d+", re.I)
+#: A CBIS-DDSM series folder: ``Mass-Training_P_00001_LEFT_CC`` (full image) or ``..._CC_1`` (one CSV row's ROI files).
+SERIES_FOLDER_RE = re.compile(r"^(Mass|Calc)-(Training|Test)_P_\d+_(LEFT|RIGHT)_(CC|MLO)(_\d+)?$", re.I)
+# The CSV search never descends into series folders or the Kaggle image trees: a few directory listings even on the
+# full 10,239-file collection.
 _SKIP_DIRS = {"jpeg", "dicom", "__pycache__", ".git"}
 
 
@@ -189,7 +190,7 @@ def _is_image_folder(path: Path) -> bool:
     if path.name.upper() == "CBIS-DDSM":
         return True
     try:
-        return any(_SERIES_DIR_RE.match(e.name) for e in os.scandir(path) if e.is_dir())
+        return any(SERIES_FOLDER_RE.match(e.name) for e in os.scandir(path) if e.is_dir())
     except OSError:
         return False
 
@@ -210,7 +211,7 @@ def find_case_csvs(root: str | os.PathLike, max_depth: int = 6) -> list[str]:
     for dirpath, dirnames, filenames in os.walk(root):
         depth = dirpath[len(root) :].count(os.sep)
         dirnames[:] = [
-            d for d in dirnames if d.lower() not in _SKIP_DIRS and not _SERIES_DIR_RE.match(d) and depth < max_depth
+            d for d in dirnames if d.lower() not in _SKIP_DIRS and not SERIES_FOLDER_RE.match(d) and depth < max_depth
         ]
         for name in filenames:
             m = _CSV_NAME_RE.match(name)

@@ -16,7 +16,7 @@ import os
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
-from .files import UnreadableImageError, is_dicom_path, read_array
+from .files import UnreadableImageError, is_lossy_path, read_array
 from .indexer import index_collection, looks_binary
 
 __all__ = ["verify_collection", "PIXEL_PROBLEMS"]
@@ -32,8 +32,7 @@ def _check(path: str, role: str) -> list[tuple[str, str]]:
         return [("pixels_unreadable", str(e))]
     problems = []
     if role == "mask":
-        lossy = not is_dicom_path(path) and path.lower().endswith((".jpg", ".jpeg"))
-        if not looks_binary(arr, lossy=lossy):
+        if not looks_binary(arr, lossy=is_lossy_path(path)):
             problems.append(("mask_not_binary", f"{path}: mask has values other than 0 and its maximum"))
         elif int(arr.max()) == 0:
             problems.append(("mask_empty", f"{path}: mask has no foreground pixel"))
