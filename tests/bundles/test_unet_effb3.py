@@ -184,3 +184,27 @@ def test_readme_main_command_from_the_repository_root(tmp_path):
     assert "synthetic demo data at" in proc.stdout + proc.stderr
     assert os.path.isfile(bundle_copy / "models" / "model.pt")
     assert sorted(os.listdir(tmp_path)) == ["cache", "unet_effb3"]  # nothing loose in the current directory
+
+
+def test_use_imagenet_pretrain_reads_the_local_cache_or_names_the_missing_file(env, tmp_path, monkeypatch):
+    """--use_imagenet_pretrain true: offline from $TORCH_HOME/hub/checkpoints, else an error naming the file."""
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    overrides = dict(bundle_root=str(tmp_path), dataset_dir=env["data"], use_imagenet_pretrain=True, **QUICK)
+    wf = workflow(cfg("train.json"), "train", **overrides)
+    wf.initialize()
+    with pytest.raises(Exception) as e:
+        wf.parser.get_parsed_content("network_def")
+    expected = tmp_path / "torch" / "hub" / "checkpoints" / "efficientnet-b3-5fb5a3c3.pth"
+    assert raised(e, FileNotFoundError, re.escape(str(expected)))  # names the exact file to put where
+
+    from monai.networks.nets import EfficientNetBNFeatures
+
+    saved = EfficientNetBNFeatures("efficientnet-b3", pretrained=False, in_channels=3).state_dict()
+    folder = tmp_path / "torch" / "hub" / "checkpoints"
+    folder.mkdir(parents=True)
+    torch.save(saved, folder / "efficientnet-b3-5fb5a3c3.pth")
+    wf = workflow(cfg("train.json"), "train", **overrides)
+    wf.initialize()
+    net = wf.parser.get_parsed_content("network_def")
+    # the cached weights were loaded: the 1-channel stem is the saved RGB stem summed over its input channels
+    assert torch.allclose(net.encoder._conv_stem.weight, saved["_conv_stem.weight"].sum(dim=1, keepdim=True))
