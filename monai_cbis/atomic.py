@@ -12,23 +12,35 @@ import tempfile
 from collections.abc import Callable
 from typing import IO
 
-__all__ = ["atomic_write", "atomic_write_json"]
+__all__ = ["atomic_write", "atomic_write_json", "is_temporary", "TMP_SUFFIX"]
+
+#: Temporary files are named ``.<final name>.<random>.tmp`` beside the final file.
+TMP_SUFFIX = ".tmp"
 
 
-def atomic_write(path: str | os.PathLike, write: Callable[[IO], None], mode: str = "w") -> str:
+def is_temporary(name: str) -> bool:
+    """Whether a file name is one of :func:`atomic_write`'s temporaries (a leftover when a run was killed)."""
+    base = os.path.basename(name)
+    return base.startswith(".") and base.endswith(TMP_SUFFIX)
+
+
+def atomic_write(path: str | os.PathLike, write: Callable[[IO], None], mode: str = "w", fsync: bool = True) -> str:
     """Call ``write(f)`` on a temporary file beside ``path``, fsync it, then ``os.replace`` it onto ``path``.
 
-    Any previous file at ``path`` stays intact if ``write`` raises or the process dies. Returns the path.
+    Any previous file at ``path`` stays intact if ``write`` raises or the process dies. ``fsync=False`` skips the
+    flush to disk (for many regenerable files, where a later completion marker vouches for the set). Returns the
+    path.
     """
     path = os.path.abspath(path)
     folder = os.path.dirname(path)
     os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=folder)
+    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=TMP_SUFFIX, dir=folder)
     try:
         with os.fdopen(fd, mode, **({} if "b" in mode else {"encoding": "utf-8", "newline": ""})) as f:
             write(f)
-            f.flush()
-            os.fsync(f.fileno())
+            if fsync:
+                f.flush()
+                os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

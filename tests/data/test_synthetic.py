@@ -137,7 +137,7 @@ def test_previous_or_interrupted_collection_is_replaced_not_mixed(tmp_path):
     # an interrupted run: marker and a temporary file, no manifest
     os.remove(coll.manifest_path)
     (out / ".synthetic_in_progress").write_text("")
-    (out / "metadata.csv.synthetic-partial").write_text("half")
+    (out / ".metadata.csv.x1y2z3.tmp").write_text("half")  # an atomic_write temporary left by the kill
     coll = make_synthetic_cbis(out, layout="nbia", cases=MIN_CASES, seed=3)
     assert sorted(os.listdir(out)) == sorted([*CSV_NAMES, "CBIS-DDSM", "metadata.csv", MANIFEST_NAME])
     assert all(os.path.isfile(r.mask) for r in coll.rows)

@@ -22,6 +22,8 @@ import io
 import os
 import shutil
 
+from ...atomic import atomic_write as _atomic_write
+from ...atomic import is_temporary
 from .model import FileSpec, PlannedRow
 from .vocabulary import CALC_COLUMNS, CSV_NAMES, MASS_COLUMNS
 
@@ -29,7 +31,6 @@ __all__ = [
     "LAYOUTS",
     "MANIFEST_NAME",
     "IN_PROGRESS_NAME",
-    "TMP_SUFFIX",
     "relative_path",
     "nbia_series_dir",
     "kaggle_name",
@@ -43,7 +44,6 @@ __all__ = [
 LAYOUTS = ("classic", "nbia", "kaggle")
 MANIFEST_NAME = "synthetic_manifest.json"
 IN_PROGRESS_NAME = ".synthetic_in_progress"
-TMP_SUFFIX = ".synthetic-partial"
 # Everything a synthetic collection may put at the top of its root (any layout).
 _OWN_TOP_LEVEL = frozenset({"CBIS-DDSM", "jpeg", "csv", "metadata.csv", MANIFEST_NAME, IN_PROGRESS_NAME, *CSV_NAMES})
 _DICOM_INFO_COLUMNS = (
@@ -186,12 +186,12 @@ def dicom_info_csv_bytes(records: list[dict[str, object]]) -> bytes:
 
 
 def atomic_write(path: str, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary name, so a killed run never leaves a complete-looking file."""
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    tmp = path + TMP_SUFFIX
-    with open(tmp, "wb") as f:
-        f.write(data)
-    os.replace(tmp, path)
+    """Write ``data`` to ``path`` through a temporary name, so a killed run never leaves a complete-looking file.
+
+    The project's :func:`monai_cbis.atomic.atomic_write` without fsync: a collection is thousands of regenerable
+    files, and the manifest, written last, is what says the set is complete.
+    """
+    _atomic_write(path, lambda f: f.write(data), mode="wb", fsync=False)
 
 
 def prepare_out_dir(out_dir: str) -> None:
@@ -207,7 +207,7 @@ def prepare_out_dir(out_dir: str) -> None:
     os.makedirs(out_dir, exist_ok=True)
     entries = sorted(os.listdir(out_dir))
     ours = MANIFEST_NAME in entries or IN_PROGRESS_NAME in entries
-    foreign = [e for e in entries if e not in _OWN_TOP_LEVEL and not e.endswith(TMP_SUFFIX)]
+    foreign = [e for e in entries if e not in _OWN_TOP_LEVEL and not is_temporary(e)]
     if entries and (not ours or foreign):
         shown = foreign or entries
         raise FileExistsError(
