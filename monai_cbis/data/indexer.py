@@ -43,7 +43,7 @@ import numpy as np
 
 from .files import ImageHeader, UnreadableImageError, is_lossy_path, read_array, read_header
 from .layouts import Layout, detect_layout
-from .records import CaseRecord, RowProblem, load_case_records
+from .records import ABNORMALITY_TYPES, CaseRecord, RowProblem, load_case_records
 
 __all__ = ["IndexedRecord", "CollectionIndex", "index_collection", "SKIP_REASONS", "looks_binary"]
 
@@ -206,7 +206,11 @@ def index_collection(
     Raises:
         FileNotFoundError: ``root`` is missing, has no case CSVs, or holds no CBIS-DDSM images.
         monai_cbis.data.records.CaseCSVError: a CSV lacks required columns.
+        ValueError: an unknown ``task`` (``"calc"`` would otherwise keep no row at all).
     """
+    tasks = (*ABNORMALITY_TYPES, "both")
+    if task not in tasks:
+        raise ValueError(f"Unsupported task: {task!r}, available options are {list(tasks)}.")
     root = os.path.abspath(root)
     all_records, problems, csv_files = load_case_records(root, task="both")
     layout = detect_layout(root)

@@ -153,3 +153,8 @@ def test_bad_roots_fail_clearly(tmp_path, classic, mutable_copy):
         f.write("patient_id,pathology\r\nP_00001,BENIGN\r\n")
     with pytest.raises(CaseCSVError, match="mass_case_description_train_set.csv: missing column"):
         index_collection(root)
+
+
+def test_unknown_task_is_an_error_not_an_empty_index(tmp_path):
+    with pytest.raises(ValueError, match=r"'calc'.*\['mass', 'calcification', 'both'\]"):
+        index_collection(tmp_path, task="calc")
