@@ -5,7 +5,8 @@ One folder holds every pretrained file: the torch hub cache, ``torch.hub.get_dir
 MONAI's ``EfficientNet`` loader already looks (``torch.utils.model_zoo.load_url``), so the U-Net file keeps its upstream
 name (``efficientnet-b3-5fb5a3c3.pth``); a timm classifier's file is ``<timm model name>.safetensors``, the
 ``model.safetensors`` of the Hugging Face repository ``timm/<timm model name>`` saved under a name that says which
-model it is. A timm classifier may instead be given any file with ``weights_path=``.
+model it is. DeepLabV3+'s ResNet-50 encoder reads the same ``resnet50.tv_in1k.safetensors`` as the ResNet-50
+classifier. Both may instead be given any file with ``weights_path=``.
 
 Nothing is downloaded unless the caller passes ``allow_download=True``; otherwise a missing file raises
 :class:`PretrainedWeightsNotFoundError`, whose message names the file, the folder, and where to get it.
@@ -37,6 +38,7 @@ __all__ = [
     "PretrainedWeightsNotFoundError",
     "download_weights",
     "efficientnet_weights",
+    "read_state_dict",
     "resolve_weights_file",
     "timm_weights",
     "weights_dir",
@@ -235,3 +237,26 @@ def resolve_weights_file(
     if not allow_download:
         raise PretrainedWeightsNotFoundError(weights, path)
     return download_weights(weights, path, progress=progress)
+
+
+def read_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
+    """Read a weights file: safetensors when named ``*.safetensors``, otherwise a torch state dict (``weights_only``).
+
+    A checkpoint holding the weights under ``"state_dict"`` or ``"model"`` is unwrapped and a ``module.`` prefix
+    dropped, as ``timm.models.load_state_dict`` does (it is what reads the file).
+
+    Raises:
+        RuntimeError: the file cannot be read as a state dict; the message names the file.
+
+    Example:
+        >>> state = read_state_dict(weights_dir() / "resnet50.tv_in1k.safetensors")  # doctest: +SKIP
+        >>> state["conv1.weight"].shape  # doctest: +SKIP
+        torch.Size([64, 3, 7, 7])
+    """
+    from timm.models import load_state_dict
+
+    try:
+        state = load_state_dict(str(path), use_ema=False, weights_only=True)
+    except Exception as e:  # safetensors, pickle and zip errors alike
+        raise RuntimeError(f"Cannot read weights file {path} as a state dict: {type(e).__name__}: {e}") from e
+    return dict(state)
