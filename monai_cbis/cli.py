@@ -1,4 +1,5 @@
-"""``python -m monai_cbis``: write a synthetic CBIS-DDSM, index a download into a datalist, verify a download.
+"""``python -m monai_cbis``: write a synthetic CBIS-DDSM, index a download into a datalist, verify a download, and
+compare the evaluation reports of several models in one table.
 
 Thin: parse arguments, call the library, print a summary. Expected failures (missing folder, no CSVs, bad
 arguments, damaged files) print one ``error:`` line naming the path and exit with status 2, never a stack trace
@@ -8,6 +9,7 @@ Example:
     python -m monai_cbis synth /tmp/cbis --layout nbia --cases 40
     python -m monai_cbis index /tmp/cbis --out /tmp/cbis_image.json --level image --task both
     python -m monai_cbis verify /tmp/cbis --out /tmp/cbis_verify.json
+    python -m monai_cbis report bundles/unet_effb3 bundles/vgg16_classification --output comparison
 """
 
 from __future__ import annotations
@@ -47,6 +49,17 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--out", default="cbis_verify_report.json", help="report JSON (default ./cbis_verify_report.json)")
     v.add_argument("--task", default="both", choices=["mass", "calcification", "both"])
     v.add_argument("--workers", type=int, default=4)
+
+    r = sub.add_parser("report", help="compare the evaluation reports (metrics.json) of several models in one table")
+    r.add_argument(
+        "paths",
+        nargs="+",
+        metavar="PATH",
+        help="evaluation folder holding metrics.json, bundle folder (reads its eval/**/metrics.json) or metrics.json",
+    )
+    r.add_argument(
+        "--output", "--out", default="comparison", help="folder for comparison.md/.json/.png (default ./comparison)"
+    )
     return p
 
 
@@ -109,6 +122,17 @@ def _verify(a: argparse.Namespace) -> int:
     return 0
 
 
+def _report(a: argparse.Namespace) -> int:
+    from .evaluation.compare import collect_reports, write_comparison
+
+    files = write_comparison(collect_reports(a.paths), a.output)
+    with open(files["markdown"], encoding="utf-8") as f:
+        print(f.read(), end="")
+    for path in files.values():  # stderr: stdout stays the Markdown alone
+        print(f"wrote {path}", file=sys.stderr)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit status."""
     args = build_parser().parse_args(argv)
@@ -116,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     from .data.records import CaseCSVError
 
     try:
-        return {"synth": _synth, "index": _index, "verify": _verify}[args.command](args)
+        return {"synth": _synth, "index": _index, "verify": _verify, "report": _report}[args.command](args)
     except (FileNotFoundError, NotADirectoryError, CaseCSVError, UnreadableImageError, ValueError) as e:
         if os.environ.get("MONAI_CBIS_DEBUG"):
             raise

@@ -6,6 +6,7 @@
 * :mod:`.reports`: atomic JSON / CSV writing, unique case names.
 * :mod:`.handlers`: :class:`SegmentationReportHandler`, :class:`ClassificationReportHandler` (attach to evaluators).
 * :mod:`.curves`: :class:`TrainingCurvesHandler` (attach to the trainer).
+* :mod:`.compare`: one table for several reports beside the published numbers (``python -m monai_cbis report``).
 
 The handlers are imported on first use (they pull in PyTorch, Ignite and MONAI); the metrics and figures need only
 numpy and matplotlib.
@@ -27,6 +28,19 @@ from .classification import (
     classification_metrics,
     roc_auc,
     roc_curve,
+)
+from .compare import (
+    PAPER_B_FROM_SCRATCH_ACCURACY,
+    SEGMENTATION_PAPER_FIGURES,
+    ReportEntry,
+    ReportError,
+    collect_reports,
+    comparison_figure,
+    comparison_markdown,
+    comparison_rows,
+    paper_reference,
+    read_report,
+    write_comparison,
 )
 from .figures import confusion_figure, overlay_figure, roc_figure, save_png, training_curves_figure
 from .reports import case_names, json_ready, read_csv, write_csv, write_json
@@ -85,4 +99,15 @@ __all__ = [
     "read_csv",
     "write_csv",
     "write_json",
+    "ReportEntry",
+    "ReportError",
+    "PAPER_B_FROM_SCRATCH_ACCURACY",
+    "SEGMENTATION_PAPER_FIGURES",
+    "paper_reference",
+    "read_report",
+    "collect_reports",
+    "comparison_rows",
+    "comparison_markdown",
+    "comparison_figure",
+    "write_comparison",
 ]

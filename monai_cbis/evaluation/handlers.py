@@ -78,6 +78,8 @@ class SegmentationReportHandler(ReportHandlerBase):
         save_rank: the rank that writes under DDP.
         gather_across_ranks: gather rows from all DDP ranks (the handler must then be attached on every rank).
         name: logger name; None uses ``engine.logger``.
+        model_name: written as ``"model"`` in ``metrics.json`` (bundles pass their name, e.g. ``"unet_roi"``), so
+            ``python -m monai_cbis report`` knows the model; None leaves the key out.
 
     Example:
         >>> handler = SegmentationReportHandler("./eval/segmentation", num_overlays=8, overlay_selection="worst")
@@ -101,6 +103,7 @@ class SegmentationReportHandler(ReportHandlerBase):
         save_rank: int = 0,
         gather_across_ranks: bool = True,
         name: str | None = None,
+        model_name: str | None = None,
     ) -> None:
         if overlay_selection not in OVERLAY_SELECTIONS:
             raise ValueError(f"Unsupported overlay_selection: {overlay_selection!r}, available: {OVERLAY_SELECTIONS}.")
@@ -118,6 +121,7 @@ class SegmentationReportHandler(ReportHandlerBase):
             paper_reference,
         )
         self._written_overlays: set[str] = set()
+        self.model_name = model_name
         super().__init__(output_dir, (image_key, pred_key, label_key), save_rank, name, gather_across_ranks)
 
     def reset(self, engine: Engine | None = None) -> None:
@@ -184,6 +188,8 @@ class SegmentationReportHandler(ReportHandlerBase):
             rows, self.threshold, PAPER_REFERENCE_SEGMENTATION if self.paper_reference else None
         )
         summary.update({"epoch": engine.state.epoch, "files": {"per_image_csv": "per_image.csv", "overlays": overlays}})
+        if self.model_name is not None:
+            summary = {"model": self.model_name, **summary}
         write_json(summary, os.path.join(self.output_dir, "metrics.json"))
         if summary["n_images"]:
             self.logger.info(
@@ -215,6 +221,7 @@ class ClassificationReportHandler(ReportHandlerBase):
         save_rank: the rank that writes under DDP.
         gather_across_ranks: gather rows from all DDP ranks (the handler must then be attached on every rank).
         name: logger name; None uses ``engine.logger``.
+        model_name: written as ``"model"`` in ``metrics.json`` (e.g. ``"vgg16_classification"``); None leaves it out.
 
     Example:
         >>> ClassificationReportHandler("./eval/classification").attach(evaluator)  # doctest: +SKIP
@@ -232,10 +239,11 @@ class ClassificationReportHandler(ReportHandlerBase):
         save_rank: int = 0,
         gather_across_ranks: bool = True,
         name: str | None = None,
+        model_name: str | None = None,
     ) -> None:
         self.label_key, self.pred_key, self.image_key = label_key, pred_key, image_key
         self.positive_index, self.threshold = int(positive_index), float(threshold)
-        self.paper_reference = paper_reference
+        self.paper_reference, self.model_name = paper_reference, model_name
         super().__init__(output_dir, (image_key, pred_key, label_key), save_rank, name, gather_across_ranks)
 
     def collect(self, item: Mapping, filename: str) -> None:
@@ -302,6 +310,8 @@ class ClassificationReportHandler(ReportHandlerBase):
         )
         if self.paper_reference:
             m["paper_reference"] = PAPER_REFERENCE_CLASSIFICATION
+        if self.model_name is not None:
+            m = {"model": self.model_name, **m}
         write_json(m, os.path.join(self.output_dir, "metrics.json"))
         if rows:
             f = {k: "n/a" if m[k] is None else f"{m[k]:.4f}" for k in ("accuracy", "balanced_accuracy", "roc_auc")}
