@@ -23,8 +23,15 @@ from .splits import SECTIONS, SPLITS, SplitPlan, plan_split
 from .synthetic import SyntheticCollection, SyntheticRow, load_synthetic_collection, make_synthetic_cbis
 from .verify import verify_collection
 
-# The dataset pulls in MONAI and PyTorch (seconds to import); the CLI's index/verify/synth need neither.
-_LAZY = {"CBISDDSMDataset": ".dataset", "TASKS": ".dataset"}
+# The dataset and samplers pull in MONAI and PyTorch (seconds to import); the CLI (index, verify, synth) does not.
+_LAZY = {
+    "CBISDDSMDataset": ".dataset",
+    "TASKS": ".dataset",
+    "class_balanced_sampler": ".sampling",
+    "class_counts": ".sampling",
+    "class_index": ".sampling",
+    "class_weights": ".sampling",
+}
 
 
 def __getattr__(name: str):
@@ -60,6 +67,10 @@ __all__ = [
     "UnreadableImageError",
     "abnormality_item",
     "build_datalist",
+    "class_balanced_sampler",
+    "class_counts",
+    "class_index",
+    "class_weights",
     "detect_layout",
     "find_case_csvs",
     "image_items",

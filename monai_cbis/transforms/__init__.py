@@ -1,4 +1,5 @@
-"""MONAI transforms for CBIS-DDSM mammograms: loading, enhancement, invertible crops, boxes, presets and caching.
+"""MONAI transforms for CBIS-DDSM mammograms: loading, enhancement, invertible crops, boxes, class labels, presets
+and caching.
 
 Every array transform has a dictionary twin (``...d``); geometry-changing ones are invertible. Arrays follow MONAI's
 2-D convention ``(C, W, H)`` (spatial axis 0 = x = columns); see :mod:`monai_cbis.transforms.io`.
@@ -11,8 +12,20 @@ from .cache import AtomicPersistentDataset, cached_dataset, item_fingerprint, tr
 from .crop import CropBreast, CropBreastd, CropByROI, CropByROId, TrimBorder, TrimBorderd
 from .intensity import CLAHE, CLAHEd, MedianFilter, MedianFilterd
 from .io import CBISImageReader, LoadMammogram, LoadMammogramd
+from .labels import ClassIndex, ClassIndexd
 from .masks import MergeMasks, MergeMasksd, NormalizeMask, NormalizeMaskd
-from .presets import PRESETS, Preset, full_mammogram_transforms, get_preset, preset_compose, roi_crop_transforms
+from .meta import CopyFilenamed
+from .presets import (
+    IMAGENET_MEAN,
+    IMAGENET_STD,
+    PRESETS,
+    Preset,
+    full_mammogram_transforms,
+    get_preset,
+    lesion_classification_transforms,
+    preset_compose,
+    roi_crop_transforms,
+)
 from .spatial import FastResize, FastResized, FlipToLeft, FlipToLeftd
 
 __all__ = [
@@ -39,10 +52,16 @@ __all__ = [
     "FastResized",
     "MaskToBox",
     "MaskToBoxd",
+    "ClassIndex",
+    "ClassIndexd",
+    "CopyFilenamed",
     "Preset",
     "PRESETS",
     "full_mammogram_transforms",
     "roi_crop_transforms",
+    "lesion_classification_transforms",
+    "IMAGENET_MEAN",
+    "IMAGENET_STD",
     "get_preset",
     "preset_compose",
     "AtomicPersistentDataset",

@@ -8,6 +8,7 @@ import torch
 from monai.data import MetaTensor
 from monai.transforms import Compose, Invertd
 
+from monai_cbis.data import read_header
 from monai_cbis.data.synthetic import make_synthetic_cbis
 from monai_cbis.transforms import (
     PRESETS,
@@ -149,7 +150,7 @@ def test_kaggle_jpeg_layout(tmp_path):
 
 
 def test_registry_and_parts():
-    assert set(PRESETS) == {"full_mammogram", "roi_crop"}
+    assert set(PRESETS) == {"full_mammogram", "roi_crop", "lesion_classification"}
     det = preset_compose("full_mammogram", part="deterministic", image_size=32)
     assert isinstance(det, Compose) and isinstance(det.transforms[0], LoadMammogramd)
     rnd = preset_compose("roi_crop", part="random")
@@ -157,10 +158,28 @@ def test_registry_and_parts():
     train = get_preset("roi_crop").train()
     assert len(train.transforms) == len(get_preset("roi_crop").deterministic.transforms) + len(rnd.transforms)
     with pytest.raises(
-        ValueError, match=r"Unsupported preset: 'x', available options are \['full_mammogram', 'roi_crop'\]"
+        ValueError,
+        match=r"Unsupported preset: 'x', available options are \['full_mammogram', 'lesion_classification', 'roi_c",
     ):
         get_preset("x")
     with pytest.raises(ValueError, match=r"Unsupported part: 'eval'"):
         preset_compose("roi_crop", part="eval")
     with pytest.raises(ValueError, match=r"Unsupported augmentation settings: \['shear'\]"):
         full_mammogram_transforms(augment={"shear": 0.1})
+
+
+def test_roi_crop_without_a_mask_segments_the_whole_film_when_asked(collection):
+    row = next(r for r in collection.rows if not r.mask_wrong_size)
+    strict = roi_crop_transforms(image_size=32, missing_mask="error").inference()
+    with pytest.raises(Exception) as e:  # MONAI wraps the loader's KeyError naming the missing key
+        strict({"image": row.full_image})
+    assert "Key `mask`" in str(e.value.__cause__)
+    lenient = roi_crop_transforms(image_size=32, missing_mask="whole_image").inference()
+    whole = lenient({"image": row.full_image})
+    assert "mask" not in whole and whole["image"].shape == (1, 32, 32)
+    inverted = lenient.inverse({"image": whole["image"]})["image"]
+    assert tuple(inverted.shape[1:]) == read_header(row.full_image).shape[::-1]  # (W, H): back to the full film
+    cropped = lenient({"image": row.full_image, "mask": row.mask})
+    assert cropped["mask"].shape == (1, 32, 32)  # with a mask: the lesion crop, as in training
+    with pytest.raises(ValueError, match="missing_mask"):
+        roi_crop_transforms(missing_mask="skip")
