@@ -32,8 +32,15 @@ __all__ = [
     "inference_root",
     "infer_bundle_root",
     "latest_checkpoint",
+    "CLASS_BALANCE",
+    "lesion_inference_items",
+    "lesion_inference_root",
+    "lesion_items",
+    "loss_class_weights",
+    "pathology_classes",
     "resolve_dataset_dir",
     "section_items",
+    "train_sampler",
 ]
 
 #: The embedded synthetic set: what ``dataset_dir=""`` trains on.
@@ -146,6 +153,193 @@ def section_items(
     if keys is not None:
         items = [{k: item[k] for k in keys if k in item} for item in items]
     return items
+
+
+#: Class names by number of classes; the malignant class is always the last index (``num_classes - 1``).
+_CLASS_NAMES = {
+    2: ("benign", "malignant"),
+    3: ("benign_without_callback", "benign", "malignant"),
+}
+
+
+def pathology_classes(num_classes: int = 2) -> tuple[str, ...]:
+    """Class names of the benign/malignant label: 2 classes (``BENIGN_WITHOUT_CALLBACK`` counts as benign, as in
+    CBIS-DDSM's own two-class use) or 3 (it keeps its own class). Malignant is always the last index.
+
+    CBIS-DDSM has no normal (lesion-free) images: every item is a lesion, so there is no "normal" class.
+
+    Example:
+        >>> pathology_classes(3)
+        ('benign_without_callback', 'benign', 'malignant')
+    """
+    if num_classes not in _CLASS_NAMES:
+        raise ValueError(f"Unsupported num_classes: {num_classes!r}, available options are {sorted(_CLASS_NAMES)}.")
+    return _CLASS_NAMES[num_classes]
+
+
+def _pathology_index(item: dict, num_classes: int) -> int:
+    pathology = str(item.get("pathology") or "").upper()
+    if pathology == "MALIGNANT":
+        return num_classes - 1
+    if pathology in ("BENIGN", "BENIGN_WITHOUT_CALLBACK"):
+        return 1 if num_classes == 3 and pathology == "BENIGN" else 0
+    raise ValueError(
+        f"{item.get('csv_file')} row {item.get('csv_row')}: pathology {item.get('pathology')!r} is not one of "
+        "['BENIGN', 'BENIGN_WITHOUT_CALLBACK', 'MALIGNANT']."
+    )
+
+
+def lesion_items(
+    dataset_dir: str,
+    section: str,
+    target: str = "mask",
+    task: str = "mass",
+    split: str = "patient",
+    seed: int = 0,
+    val_frac: float = 0.2,
+    num_classes: int = 2,
+    max_items: int | None = None,
+    include_wrong_size_masks: bool = False,
+) -> list[dict]:
+    """One item per lesion (CSV row) for paper B's bundles, with the key names MONAI Label uses.
+
+    Args:
+        dataset_dir, section, task, split, seed, val_frac, max_items, include_wrong_size_masks: as
+            :func:`section_items` (``level="abnormality"``).
+        target: ``"mask"`` for ROI segmentation: ``{"image": full mammogram, "label": its lesion mask}``;
+            ``"pathology"`` for classification: ``{"image", "mask" (to crop around), "label": class index}``.
+        num_classes: 2 (benign / malignant) or 3 (``BENIGN_WITHOUT_CALLBACK`` apart), see :func:`pathology_classes`.
+
+    Example:
+        >>> lesion_items(root, "training", target="pathology", task="both")[0]  # doctest: +SKIP
+        {'image': '.../1-1.dcm', 'mask': '.../1-2.dcm', 'label': 1}
+    """
+    targets = ("mask", "pathology")
+    if target not in targets:
+        raise ValueError(f"Unsupported target: {target!r}, available options are {list(targets)}.")
+    pathology_classes(num_classes)  # validates num_classes
+    items = section_items(
+        dataset_dir, section, task=task, level="abnormality", split=split, seed=seed, val_frac=val_frac,
+        max_items=max_items, include_wrong_size_masks=include_wrong_size_masks,
+    )  # fmt: skip
+    if target == "mask":
+        return [{"image": i["image"], "label": i["mask"]} for i in items]
+    return [{"image": i["image"], "mask": i["mask"], "label": _pathology_index(i, num_classes)} for i in items]
+
+
+def _datalist_items(path: str) -> list[dict]:
+    import json
+
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+    except (OSError, json.JSONDecodeError) as e:
+        raise ValueError(f"Cannot read the inference datalist {path}: {e}") from e
+    if isinstance(data, dict):
+        found = [k for k in ("testing", "test", "inference", "data") if isinstance(data.get(k), list)]
+        if not found:
+            raise ValueError(
+                f"{path}: expected a list of items or a dict with one of ['testing', 'test', 'inference', 'data']; "
+                f"it has keys {sorted(data)}."
+            )
+        data = data[found[0]]
+    base = os.path.dirname(os.path.abspath(path))
+    items = []
+    for n, item in enumerate(data):
+        if isinstance(item, str):
+            item = {"image": item}
+        if not isinstance(item, dict) or not item.get("image"):
+            raise ValueError(f"{path}: item {n} has no 'image': {item!r}.")
+        out = {}
+        for k in ("image", "mask"):
+            if item.get(k):
+                p = os.path.expanduser(str(item[k]))
+                out[k] = p if os.path.isabs(p) else os.path.join(base, p)
+                if not os.path.isfile(out[k]):
+                    raise FileNotFoundError(f"{path}: item {n}: {k} file {out[k]} does not exist.")
+        if item.get("box") is not None:
+            box = item["box"]
+            if not (isinstance(box, list) and len(box) == 4 and all(isinstance(v, (int, float)) for v in box)):
+                raise ValueError(f"{path}: item {n}: box must be [x0, y0, x1, y1] in full-image pixels, got {box!r}.")
+            out["box"] = [float(v) for v in box]
+        items.append(out)
+    if not items:
+        raise ValueError(f"The inference datalist {path} holds no items.")
+    return items
+
+
+def lesion_inference_items(
+    dataset_dir: str | None = "", datalist: str | None = "", task: str = "mass", section: str = "test"
+) -> list[dict]:
+    """Inference inputs of paper B's bundles: ``{"image"}`` items, with a ``"mask"`` to crop around when known.
+
+    * ``datalist``: a JSON list of ``{"image": ..., "mask": ...}`` (``mask`` optional, or a ``box``
+      ``[x0, y0, x1, y1]`` in full-image pixels for the classifiers; paths relative to the file);
+    * else an empty ``dataset_dir``: the lesions of the synthetic demo's ``section`` (runs out of the box);
+    * else a CBIS-DDSM download (it has the case CSVs): the lesions of its ``section``, each with its ROI mask;
+    * else a plain folder: every DICOM/PNG/JPEG in it, whole images (no mask: the model sees the whole film).
+
+    Example:
+        >>> lesion_inference_items("", task="mass")[0]  # doctest: +SKIP
+        {'image': '.../1-1.dcm', 'mask': '.../1-2.dcm'}
+    """
+    if datalist:
+        return _datalist_items(os.path.abspath(os.path.expanduser(str(datalist))))
+    root = resolve_dataset_dir(dataset_dir)
+    has_csvs = _is_demo(dataset_dir) or glob.glob(os.path.join(root, "**", "*case_description*.csv"), recursive=True)
+    if not has_csvs:
+        return folder_items(root)
+    items = section_items(root, section, task=task, level="abnormality")
+    return [{"image": i["image"], "mask": i["mask"]} for i in items]
+
+
+def lesion_inference_root(dataset_dir: str | None = "", datalist: str | None = "") -> str:
+    """The folder that lesion-level output masks mirror: the datalist's inputs' common folder, else as
+    :func:`inference_root`."""
+    if datalist:
+        items = _datalist_items(os.path.abspath(os.path.expanduser(str(datalist))))
+        paths = [os.path.dirname(i[k]) for i in items for k in ("image", "mask") if k in i]
+        return os.path.commonpath(paths)
+    return inference_root(dataset_dir)
+
+
+#: How the classifiers balance benign and malignant: a weighted sampler, loss weights, or not at all.
+CLASS_BALANCE = ("sampler", "loss_weights", "none")
+
+
+def _check_balance(class_balance: str) -> None:
+    if class_balance not in CLASS_BALANCE:
+        raise ValueError(f"Unsupported class_balance: {class_balance!r}, available options are {list(CLASS_BALANCE)}.")
+
+
+def train_sampler(items: list[dict], class_balance: str = "sampler", seed: int = 0, distributed: bool = False):
+    """The training sampler of a classifier bundle (the DataLoader shuffles only when this is None).
+
+    ``class_balance="sampler"``: every class drawn equally often (no image is duplicated on disk), see
+    :func:`monai_cbis.data.class_balanced_sampler`; otherwise ``None`` (plain shuffling) or, with ``distributed``,
+    a shuffling ``DistributedSampler``.
+    """
+    _check_balance(class_balance)
+    if class_balance == "sampler":
+        from .data.sampling import class_balanced_sampler
+
+        return class_balanced_sampler(items, label_key="label", seed=seed, distributed=distributed)
+    if distributed:
+        from monai.data import DistributedSampler
+
+        return DistributedSampler(items, shuffle=True, even_divisible=True)
+    return None
+
+
+def loss_class_weights(items: list[dict], class_balance: str = "sampler", num_classes: int = 2, device=None):
+    """``CrossEntropyLoss(weight=...)``: inverse class frequencies when ``class_balance="loss_weights"``, else None."""
+    _check_balance(class_balance)
+    if class_balance != "loss_weights":
+        return None
+    from .data.sampling import class_weights
+
+    weights = class_weights(items, label_key="label", num_classes=num_classes)
+    return weights.to(device) if device is not None else weights
 
 
 def infer_bundle_root(default: str = ".") -> str:

@@ -126,3 +126,71 @@ def test_rank_zero_writers_keeps_gathering_handlers_on_every_rank(monkeypatch):
     monkeypatch.setattr(distributed.dist, "is_initialized", lambda: True)
     monkeypatch.setattr(distributed.dist, "get_rank", lambda: 1)
     assert distributed.rank_zero_writers(handlers) == [validation, report]  # the report gathers from every rank
+
+
+@pytest.fixture(scope="module")
+def small_demo(tmp_path_factory):
+    from monai_cbis.data import make_synthetic_cbis
+
+    return make_synthetic_cbis(tmp_path_factory.mktemp("lesions") / "cbis", layout="classic", cases=10, seed=2)
+
+
+def test_lesion_items_for_roi_segmentation_and_classification(small_demo):
+    root = small_demo.root
+    seg = bundle.lesion_items(root, "training", target="mask", task="mass")
+    assert seg and all(set(i) == {"image", "label"} for i in seg)
+    cls = bundle.lesion_items(root, "test", target="pathology", task="both")
+    truth = {r.mask: r.pathology for r in small_demo.rows}
+    for item in cls:
+        assert set(item) == {"image", "mask", "label"}
+        assert item["label"] == int(truth[item["mask"]] == "MALIGNANT")  # BENIGN_WITHOUT_CALLBACK is benign
+    three = bundle.lesion_items(root, "test", target="pathology", task="both", num_classes=3)
+    expected = {"BENIGN_WITHOUT_CALLBACK": 0, "BENIGN": 1, "MALIGNANT": 2}
+    assert [i["label"] for i in three] == [expected[truth[i["mask"]]] for i in three]
+    with pytest.raises(ValueError, match=r"Unsupported target: 'crop', available options are \['mask', 'pathology'\]"):
+        bundle.lesion_items(root, "test", target="crop")
+    with pytest.raises(ValueError, match=r"Unsupported num_classes: 4"):
+        bundle.lesion_items(root, "test", target="pathology", num_classes=4)
+    assert bundle.pathology_classes(2) == ("benign", "malignant")
+
+
+def test_lesion_inference_items_from_a_download_a_datalist_or_a_folder(small_demo, tmp_path):
+    import json
+
+    from_download = bundle.lesion_inference_items(small_demo.root, task="mass")
+    assert from_download and all(set(i) == {"image", "mask"} for i in from_download)
+    row = small_demo.rows[0]
+    listing = tmp_path / "in.json"
+    listing.write_text(json.dumps({"testing": [{"image": row.full_image, "mask": row.mask},
+                                               {"image": row.full_image, "box": [1, 2, 30, 40]}]}))  # fmt: skip
+    items = bundle.lesion_inference_items("", datalist=str(listing))
+    assert items == [{"image": row.full_image, "mask": row.mask}, {"image": row.full_image, "box": [1, 2, 30, 40]}]
+    assert bundle.lesion_inference_root("", str(listing)) == os.path.commonpath(
+        [os.path.dirname(row.full_image), os.path.dirname(row.mask)]
+    )
+    listing.write_text(json.dumps([{"image": "missing.dcm"}]))
+    with pytest.raises(FileNotFoundError, match=r"in.json: item 0: image file .*missing.dcm does not exist"):
+        bundle.lesion_inference_items("", datalist=str(listing))
+    listing.write_text(json.dumps([{"image": row.full_image, "box": [1, 2]}]))
+    with pytest.raises(ValueError, match=r"item 0: box must be \[x0, y0, x1, y1\]"):
+        bundle.lesion_inference_items("", datalist=str(listing))
+    listing.write_text(json.dumps({"images": []}))
+    with pytest.raises(ValueError, match=r"expected a list of items or a dict with one of"):
+        bundle.lesion_inference_items("", datalist=str(listing))
+    folder = tmp_path / "films"
+    folder.mkdir()
+    (folder / "a.png").write_bytes(b"")
+    assert bundle.lesion_inference_items(str(folder)) == [{"image": str(folder / "a.png")}]  # whole films
+
+
+def test_class_balance_modes():
+    import torch
+
+    items = [{"label": 0}] * 6 + [{"label": 1}] * 2
+    assert isinstance(bundle.train_sampler(items, "sampler"), torch.utils.data.WeightedRandomSampler)
+    assert bundle.train_sampler(items, "loss_weights") is None and bundle.train_sampler(items, "none") is None
+    assert bundle.loss_class_weights(items, "sampler") is None
+    weights = bundle.loss_class_weights(items, "loss_weights", num_classes=2)
+    assert weights[1] / weights[0] == pytest.approx(3.0)
+    with pytest.raises(ValueError, match=r"Unsupported class_balance: 'oversample'"):
+        bundle.train_sampler(items, "oversample")
