@@ -1,0 +1,256 @@
+"""What differs between the project's bundles: one :class:`BundleSpec` per bundle folder under ``bundles/``.
+
+Everything else (handlers, sections, evaluation, DDP, zoo metadata layout) is shared by the templates in
+:mod:`monai_cbis.zoo.templates`, so the eight bundles cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+__all__ = ["BundleSpec", "SPECS", "CLASSIFIER_ARCHS"]
+
+_CBIS = (
+    "Lee, R. S. et al. A curated mammography data set for use in computer-aided detection and diagnosis research. "
+    "Sci. Data 4, 170177 (2017)"
+)
+_PAPER_B = (
+    "Paper B: deep learning for CBIS-DDSM classification (VGG16, ResNet50, DenseNet121, MobileNetV2, ViT-B/16) and "
+    "lesion segmentation (U-Net, DeepLabV3+) on lesion crops (shared/seeds/004)"
+)
+
+
+@dataclass(frozen=True)
+class BundleSpec:
+    """One bundle: its identity, texts for ``metadata.json``, and the values its configs differ in."""
+
+    name: str
+    family: str  #: "segmentation" | "classification"
+    title: str
+    task_text: str
+    description: str
+    image_classes: str
+    label_classes: str
+    pred_classes: str
+    references: tuple[str, ...]
+    network: dict  #: network_def without "pretrained"
+    pretrainable: bool
+    preset: str
+    preset_args: dict
+    inference_preset_args: dict
+    level: str  #: "image" (one item per film) or "lesion" (one per CSV row)
+    task: str
+    image_size: int
+    input_channels: int
+    input_range: tuple
+    learning_rate: float
+    epochs: int
+    batch_size: int
+    early_stop_patience: int
+    lr_patience: int
+    loss: dict = field(default_factory=dict)
+    extra_params: dict = field(default_factory=dict)  #: top-level parameters of train.json and inference.json
+    item_keys: tuple[str, ...] = ("image", "label")
+    find_unused_parameters: bool = False
+    extra_packages: dict = field(default_factory=dict)
+    version: str = "0.1.0"
+    changelog: tuple = ()
+
+
+def _unet_effb3() -> BundleSpec:
+    return BundleSpec(
+        name="unet_effb3",
+        family="segmentation",
+        title="CBIS-DDSM full-mammogram lesion segmentation (U-Net, EfficientNet-B3 encoder)",
+        task_text="Lesion (mass) segmentation on full screening mammograms",
+        description=(
+            "A U-Net whose encoder is EfficientNet-B3 (MONAI FlexibleUNet), trained on whole CBIS-DDSM mammograms "
+            "resized to 224 x 224 after border trimming, CLAHE and a median filter, with focal + Dice loss, as in "
+            "paper A. Trains out of the box on a synthetic CBIS-DDSM; pass --dataset_dir for a real download."
+        ),
+        image_classes="single-channel grey mammogram, intensity scaled to [0, 1] after CLAHE",
+        label_classes="single channel binary mask: 1 = lesion (union of the image's abnormality masks), 0 = background",
+        pred_classes=(
+            "one output channel: lesion probability (sigmoid); after postprocessing a label map with values "
+            "0 = background, 1 = lesion (channel_def gives those values)"
+        ),
+        references=(
+            "Paper A: U-Net with an EfficientNet-B3 encoder for lesion segmentation on full CBIS-DDSM mammograms "
+            "(shared/seeds/000)",
+            _CBIS,
+            "Tan, M. and Le, Q. EfficientNet: Rethinking Model Scaling for Convolutional Neural Networks. ICML 2019",
+        ),
+        network={
+            "_target_": "monai_cbis.networks.unet_efficientnet_b3",
+            "in_channels": 1,
+            "out_channels": 1,
+            "dropout": 0.2,
+        },
+        pretrainable=True,
+        preset="full_mammogram",
+        preset_args={"image_size": "@image_size"},
+        inference_preset_args={"label_key": None},
+        level="image",
+        task="mass",
+        image_size=224,
+        input_channels=1,
+        input_range=(0, 1),
+        learning_rate=0.001,
+        epochs=25,
+        batch_size=8,
+        early_stop_patience=10,
+        lr_patience=5,
+        loss={"_target_": "DiceFocalLoss", "sigmoid": True, "gamma": 2.0},
+        item_keys=("image", "label", "laterality"),
+        find_unused_parameters=True,
+        changelog=(
+            ("0.1.0", "first release: paper A's U-Net with an EfficientNet-B3 encoder on full CBIS-DDSM mammograms"),
+        ),
+    )
+
+
+def _roi_segmenter(
+    name: str, title: str, network: dict, channels: int, extra_refs: tuple, packages: dict
+) -> BundleSpec:
+    return BundleSpec(
+        name=name,
+        family="segmentation",
+        title=f"CBIS-DDSM lesion-crop segmentation ({title})",
+        task_text="Lesion (mass) segmentation on 512 x 512 crops cut around each CBIS-DDSM ROI",
+        description=(
+            f"Paper B's {title} on lesion crops: the largest contour's box of each ROI mask plus a margin, cut from "
+            "the full mammogram and its mask together, resized to 512 x 512, CLAHE, [0, 1] intensities, "
+            "augmentation; Dice + BCE loss. Inference maps the crop's prediction back onto the full mammogram. "
+            "Trains out of the box on a synthetic CBIS-DDSM; pass --dataset_dir for a real download."
+        ),
+        image_classes=(
+            f"{'grey lesion crop repeated to 3 channels' if channels == 3 else 'single-channel grey lesion crop'}, "
+            "intensity scaled to [0, 1] after CLAHE"
+        ),
+        label_classes="single channel binary mask of the crop: 1 = lesion, 0 = background",
+        pred_classes=(
+            "one output channel: lesion probability (sigmoid); after postprocessing a full-size label map with "
+            "values 0 = background, 1 = lesion"
+        ),
+        references=(_PAPER_B, _CBIS, *extra_refs),
+        network=network,
+        pretrainable=name != "unet_roi",
+        preset="roi_crop",
+        preset_args={"image_size": "@image_size", "mask_key": "label", "margin": "@margin", "out_channels": channels},
+        inference_preset_args={"mask_key": "mask", "missing_mask": "whole_image"},
+        level="lesion",
+        task="mass",
+        image_size=512,
+        input_channels=channels,
+        input_range=(0, 1),
+        learning_rate=0.001,
+        epochs=30,
+        batch_size=8,
+        early_stop_patience=10,
+        lr_patience=5,
+        loss={"_target_": "DiceCELoss", "sigmoid": True},
+        extra_params={"margin": 64},
+        extra_packages=packages,
+        changelog=(("0.1.0", f"first release: paper B's {title} on CBIS-DDSM lesion crops"),),
+    )
+
+
+#: Paper B's classifiers: timm_classifier arch -> (title, preset overrides, network overrides). The ViT takes its
+#: own normalisation and is built for the configured image size (timm resamples its position embedding).
+CLASSIFIER_ARCHS = {
+    "vgg16": ("VGG16", {}, {}),
+    "resnet50": ("ResNet50", {}, {}),
+    "densenet121": ("DenseNet121", {}, {}),
+    "mobilenetv2": ("MobileNetV2", {}, {}),
+    "vit_b16": ("ViT-B/16", {"mean": [0.5, 0.5, 0.5], "std": [0.5, 0.5, 0.5]}, {"img_size": "@image_size"}),
+}
+
+
+def _classifier(arch: str) -> BundleSpec:
+    title, preset_extra, network_extra = CLASSIFIER_ARCHS[arch]
+    norm = "mean/std 0.5 (the ViT's own)" if preset_extra else "ImageNet mean/std"
+    return BundleSpec(
+        name=f"{arch}_classification",
+        family="classification",
+        title=f"CBIS-DDSM benign/malignant lesion classification ({title})",
+        task_text="Benign versus malignant classification of CBIS-DDSM lesions (mass and calcification)",
+        description=(
+            f"Paper B's {title} classifier (timm backbone, global pooling, dense head with dropout) on 224 x 224 "
+            "crops around each lesion (or whole mammograms), CLAHE, paper B's augmentation, class balance by a "
+            "weighted sampler; pretrained ImageNet weights optional (offline cache). BENIGN_WITHOUT_CALLBACK counts "
+            "as benign. CBIS-DDSM has no normal images, so there is no normal class. Trains out of the box on a "
+            "synthetic CBIS-DDSM; pass --dataset_dir for a real download."
+        ),
+        image_classes=f"grey lesion crop repeated to 3 channels, CLAHE, normalised with {norm}",
+        label_classes="class index: 0 = benign (BENIGN and BENIGN_WITHOUT_CALLBACK), 1 = malignant",
+        pred_classes="two output channels: class probabilities (softmax) for benign and malignant",
+        references=(
+            _PAPER_B,
+            _CBIS,
+            "Wightman, R. PyTorch Image Models (timm), https://github.com/huggingface/pytorch-image-models",
+        ),
+        network={
+            "_target_": "monai_cbis.networks.timm_classifier",
+            "arch": arch,
+            "num_classes": "@num_classes",
+            "trainable_layers": "@trainable_layers",
+            "head_hidden": 256,
+            "dropout": 0.5,
+            **network_extra,
+        },
+        pretrainable=True,
+        preset="lesion_classification",
+        preset_args={"image_size": "@image_size", "crop": "@crop_lesion", "margin": "@margin", **preset_extra},
+        inference_preset_args={},
+        level="lesion",
+        task="both",
+        image_size=224,
+        input_channels=3,
+        input_range=(-3, 3),
+        learning_rate=0.0001,
+        epochs=30,
+        batch_size=16,
+        early_stop_patience=8,
+        lr_patience=3,
+        extra_params={
+            "crop_lesion": True,
+            "margin": 64,
+            "num_classes": 2,
+            "class_balance": "sampler",
+            "trainable_layers": None,
+        },
+        extra_packages={"timm": "1.0.31"},
+        changelog=(("0.1.0", f"first release: paper B's {title} benign/malignant classifier"),),
+    )
+
+
+def _specs() -> dict[str, BundleSpec]:
+    specs = [
+        _unet_effb3(),
+        _roi_segmenter(
+            "unet_roi",
+            "U-Net",
+            {"_target_": "monai_cbis.networks.roi_unet", "in_channels": 1, "out_channels": 1, "dropout": 0.1},
+            1,
+            ("Ronneberger, O. et al. U-Net: Convolutional Networks for Biomedical Image Segmentation. MICCAI 2015",),
+            {},
+        ),
+        _roi_segmenter(
+            "deeplabv3plus_r50",
+            "DeepLabV3+ with a ResNet50 encoder",
+            {"_target_": "monai_cbis.networks.deeplabv3plus_resnet50", "in_channels": 3, "out_channels": 1},
+            3,
+            (
+                "Chen, L.-C. et al. Encoder-Decoder with Atrous Separable Convolution for Semantic Image "
+                "Segmentation. ECCV 2018",
+                "Iakubovskii, P. Segmentation Models Pytorch, https://github.com/qubvel-org/segmentation_models.pytorch",
+            ),
+            {"segmentation-models-pytorch": "0.6.0"},
+        ),
+        *[_classifier(a) for a in CLASSIFIER_ARCHS],
+    ]
+    return {s.name: s for s in specs}
+
+
+#: bundle folder name -> spec, in the order the README lists them.
+SPECS: dict[str, BundleSpec] = _specs()
