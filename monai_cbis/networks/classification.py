@@ -38,6 +38,7 @@ __all__ = ["ARCHITECTURES", "PAPER_B_TRAINABLE_LAYERS", "TimmClassifier", "timm_
 #: Paper B's architectures -> the timm model (with ImageNet tag) each one is built from.
 ARCHITECTURES: dict[str, str] = {
     "vgg16": "vgg16.tv_in1k",  # torchvision's ImageNet-1k weights
+    "vgg16_bn": "vgg16_bn.tv_in1k",  # VGG16 with batch norm (not paper B's; trains from scratch, see the bundle)
     "resnet50": "resnet50.tv_in1k",  # torchvision's original ResNet-50 weights (closest to Keras' "imagenet")
     "densenet121": "densenet121.tv_in1k",
     "mobilenetv2": "mobilenetv2_100.ra_in1k",  # width 1.0; timm's only ImageNet weights for this width
@@ -50,6 +51,7 @@ ARCHITECTURES: dict[str, str] = {
 #: block 3's projection on -> 13 whole blocks (the last with the head conv); ViT-B/16 backbone frozen -> 0.
 PAPER_B_TRAINABLE_LAYERS: dict[str, int] = {
     "vgg16": 6,
+    "vgg16_bn": 12,  # the same six convolutions, each followed by its batch norm (a group of its own)
     "resnet50": 3,
     "densenet121": 15,
     "mobilenetv2": 13,
@@ -65,17 +67,27 @@ class TimmClassifier(nn.Module):
         num_classes: outputs of the last dense layer.
         head_hidden: width of the hidden dense layer; 0 for a single linear layer (after the dropout).
         dropout: dropout ratio before the last dense layer.
+        head_norm: batch norm after the hidden dense layer (paper B's ResNet50 and ViT heads have one).
     """
 
     __jit_ignored_attributes__ = ["_frozen_norms"]  # bookkeeping for train(); keeps the module scriptable
 
-    def __init__(self, backbone: nn.Module, num_classes: int = 2, head_hidden: int = 256, dropout: float = 0.5):
+    def __init__(
+        self,
+        backbone: nn.Module,
+        num_classes: int = 2,
+        head_hidden: int = 256,
+        dropout: float = 0.5,
+        head_norm: bool = False,
+    ):
         super().__init__()
         self.backbone = backbone
         self.num_features = int(backbone.num_features)
         if head_hidden:
-            layers = [nn.Linear(self.num_features, head_hidden), nn.ReLU(inplace=True), nn.Dropout(dropout)]
-            layers.append(nn.Linear(head_hidden, num_classes))
+            layers = [nn.Linear(self.num_features, head_hidden)]
+            if head_norm:
+                layers.append(nn.BatchNorm1d(head_hidden))
+            layers += [nn.ReLU(inplace=True), nn.Dropout(dropout), nn.Linear(head_hidden, num_classes)]
         else:
             layers = [nn.Dropout(dropout), nn.Linear(self.num_features, num_classes)]
         self.head = nn.Sequential(*layers)
@@ -134,6 +146,7 @@ def timm_classifier(
     trainable_layers: int | None = None,
     head_hidden: int = 256,
     dropout: float = 0.5,
+    head_norm: bool = False,
     allow_download: bool = False,
     weights_path: str | os.PathLike | None = None,
     **kwargs,
@@ -141,7 +154,8 @@ def timm_classifier(
     """Build one of paper B's classifiers: a timm backbone, optionally ImageNet-initialised, and a dense head.
 
     Args:
-        arch: one of :data:`ARCHITECTURES` (``vgg16``, ``resnet50``, ``densenet121``, ``mobilenetv2``, ``vit_b16``).
+        arch: one of :data:`ARCHITECTURES` (``vgg16``, ``resnet50``, ``densenet121``, ``mobilenetv2``, ``vit_b16``;
+            ``vgg16_bn`` is VGG16 with batch norm, not in paper B, for training from scratch).
         num_classes: 2 for benign/malignant.
         in_chans: image channels; with ImageNet weights and ``in_chans != 3`` timm adapts the stem (sums RGB for 1).
         pretrained: load ImageNet weights from ``weights_path``, by default
@@ -150,6 +164,8 @@ def timm_classifier(
             :data:`PAPER_B_TRAINABLE_LAYERS`) and the head; 0 trains the head only.
         head_hidden: width of the hidden dense layer; 0 for a plain linear head.
         dropout: dropout ratio in the head.
+        head_norm: batch norm after the hidden dense layer (paper B's ResNet50 and ViT-B/16 heads; it also lets a
+            from-scratch VGG16, whose pooled features barely vary between images at initialisation, start learning).
         allow_download: fetch a missing file from the Hugging Face hub into that path. Off by default: a missing
             file then raises with the exact path to fill.
         weights_path: a weights file to use instead of the default path (safetensors or a torch state dict in timm's
@@ -190,8 +206,12 @@ def timm_classifier(
     else:
         backbone = timm.create_model(name, pretrained=False, in_chans=in_chans, **kwargs)
     backbone.reset_classifier(0)
-    if arch == "vgg16":
+    if arch.startswith("vgg"):
         backbone.pre_logits = nn.Identity()
-    net = TimmClassifier(backbone, num_classes=num_classes, head_hidden=head_hidden, dropout=dropout)
+    if head_norm and not head_hidden:
+        raise ValueError("head_norm=True needs a hidden dense layer (head_hidden > 0) to normalise.")
+    net = TimmClassifier(
+        backbone, num_classes=num_classes, head_hidden=head_hidden, dropout=dropout, head_norm=head_norm
+    )
     net.set_trainable_layers(trainable_layers)
     return net

@@ -146,6 +146,14 @@ def test_plain_linear_head():
     assert net(torch.rand(1, 3, 64, 64)).shape == (1, 3)
 
 
+def test_head_norm_puts_batch_norm_after_the_hidden_dense_layer():
+    net = timm_classifier("mobilenetv2", head_hidden=32, head_norm=True)
+    assert [type(m) for m in net.head] == [nn.Linear, nn.BatchNorm1d, nn.ReLU, nn.Dropout, nn.Linear]
+    assert net(torch.rand(2, 3, 64, 64)).shape == (2, 2)
+    with pytest.raises(ValueError, match="head_norm=True needs a hidden dense layer"):
+        timm_classifier("mobilenetv2", head_hidden=0, head_norm=True)
+
+
 @pytest.mark.parametrize("arch", list(ARCHITECTURES))
 def test_missing_file_names_the_exact_path_and_stays_offline(arch, torch_home, network_calls):
     with pytest.raises(PretrainedWeightsNotFoundError) as info:
