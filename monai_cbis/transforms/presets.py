@@ -46,6 +46,7 @@ from monai.transforms import (
     Compose,
     DeleteItemsd,
     EnsureTyped,
+    MapTransform,
     NormalizeIntensityd,
     RandAdjustContrastd,
     RandFlipd,
@@ -259,7 +260,8 @@ def roi_crop_transforms(
         det = [LoadMammogramd(keys), CropByROId(keys, roi_key=mask_key, **crop_args)]
     else:
         det = [
-            LoadMammogramd(keys, allow_missing_keys=True),
+            LoadMammogramd(image_key),
+            _LoadIfPresentd(mask_key),
             _LesionCropd(keys, image_key, mask_key, None, **crop_args),
         ]
     tail = _finish(keys, image_key, out_channels)
@@ -283,6 +285,19 @@ def roi_crop_transforms(
         "missing_mask": missing_mask,
     }
     return Preset("roi_crop", Compose(det), _augmentation(keys, image_key, [0, 1], modes, p), params)
+
+
+class _LoadIfPresentd(MapTransform):
+    """:class:`LoadMammogramd` for keys an item may lack (the ROI mask at inference). Deliberately not a
+    ``LoadImaged`` subclass: MONAI Label wraps every ``LoadImaged`` in its ``LoadImageTensord``, which indexes each
+    key and so ignores ``allow_missing_keys``."""
+
+    def __init__(self, keys) -> None:
+        super().__init__(keys, allow_missing_keys=True)
+        self.loader = LoadMammogramd(keys, allow_missing_keys=True)
+
+    def __call__(self, data: Mapping[Hashable, object]) -> dict:
+        return self.loader(data)
 
 
 class _LesionCropd(CropByROId):
@@ -404,7 +419,8 @@ def lesion_classification_transforms(
     if crop:
         crop_args = {"margin": margin, "min_size": min_size, "square": square}
         det += [
-            LoadMammogramd([image_key, mask_key], allow_missing_keys=True),
+            LoadMammogramd(image_key),
+            _LoadIfPresentd(mask_key),
             _LesionCropd(image_key, image_key, mask_key, box_key, **crop_args),
         ]
     else:
