@@ -487,7 +487,8 @@ def _bars(ax, labels: Sequence[str], series: Sequence[tuple], title: str) -> Non
                 ax.text(xp, float(v) + 0.01, f"{prefix}{float(v):.4f}", ha="center", va="bottom", fontsize=6.5)
             elif prefix is not None:  # a model score that is undefined; an unknown paper figure stays blank
                 ax.text(xp, 0.01, "n/a", ha="center", va="bottom", fontsize=6.5)
-    tilt = {"rotation": 20, "ha": "right", "rotation_mode": "anchor"} if len(labels) > 3 else {}
+    long_names = len(labels) > 3 or sum(len(s) for s in labels) > 60  # e.g. three "<arch>_classification" names
+    tilt = {"rotation": 20, "ha": "right", "rotation_mode": "anchor"} if long_names else {}
     ax.set_xticks(x, labels, **tilt)
     ax.set_xlim(-0.6, len(labels) - 0.4)
     ax.set_ylim(0, 1.25)
