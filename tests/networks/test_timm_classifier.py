@@ -20,7 +20,7 @@ from monai_cbis.networks import (
     timm_classifier,
 )
 
-FEATURES = {"vgg16": 512, "resnet50": 2048, "densenet121": 1024, "mobilenetv2": 1280, "vit_b16": 768}
+FEATURES = {"vgg16": 512, "vgg16_bn": 512, "resnet50": 2048, "densenet121": 1024, "mobilenetv2": 1280, "vit_b16": 768}
 
 
 def save_reference(name: str, path, **kwargs) -> dict[str, torch.Tensor]:
@@ -80,9 +80,9 @@ def _params(*modules: nn.Module) -> int:
 
 def expected_trainable_backbone(arch: str, backbone: nn.Module, n: int) -> int:
     """The backbone parameters the last ``n`` groups hold, counted from the architecture itself."""
-    if arch == "vgg16":
-        convs = [m for m in backbone.features if isinstance(m, nn.Conv2d)]
-        return _params(*convs[len(convs) - n :])
+    if arch.startswith("vgg"):  # one group per convolution, and per batch norm in vgg16_bn
+        layers = [m for m in backbone.features if isinstance(m, (nn.Conv2d, nn.BatchNorm2d))]
+        return _params(*layers[len(layers) - n :])
     if arch == "resnet50":
         blocks = [b for layer in (backbone.layer1, backbone.layer2, backbone.layer3, backbone.layer4) for b in layer]
         return _params(*blocks[len(blocks) - n :])
@@ -96,7 +96,7 @@ def expected_trainable_backbone(arch: str, backbone: nn.Module, n: int) -> int:
     return _params(backbone.norm, *blocks[len(blocks) - n :]) if n else 0
 
 
-CASES = {"vgg16": 6, "resnet50": 3, "densenet121": 15, "mobilenetv2": 13, "vit_b16": 1}
+CASES = {"vgg16": 6, "vgg16_bn": 12, "resnet50": 3, "densenet121": 15, "mobilenetv2": 13, "vit_b16": 1}
 
 
 def test_trainable_layers_freezes_what_it_says(loaded):
