@@ -156,13 +156,18 @@ def _roi_segmenter(
 
 
 #: Paper B's classifiers: timm_classifier arch -> (title, preset overrides, network overrides). The ViT takes its
-#: own normalisation and is built for the configured image size (timm resamples its position embedding).
+#: own normalisation and is built for the configured image size (timm resamples its position embedding); paper B's
+#: ResNet50 and ViT heads have batch norm after the dense layer.
 CLASSIFIER_ARCHS = {
     "vgg16": ("VGG16", {}, {}),
-    "resnet50": ("ResNet50", {}, {}),
+    "resnet50": ("ResNet50", {}, {"head_norm": True}),
     "densenet121": ("DenseNet121", {}, {}),
     "mobilenetv2": ("MobileNetV2", {}, {}),
-    "vit_b16": ("ViT-B/16", {"mean": [0.5, 0.5, 0.5], "std": [0.5, 0.5, 0.5]}, {"img_size": "@image_size"}),
+    "vit_b16": (
+        "ViT-B/16",
+        {"mean": [0.5, 0.5, 0.5], "std": [0.5, 0.5, 0.5]},
+        {"head_norm": True, "img_size": "@image_size"},
+    ),
 }
 
 
@@ -207,7 +212,7 @@ def _classifier(arch: str) -> BundleSpec:
         image_size=224,
         input_channels=3,
         input_range=(-3, 3),
-        learning_rate=0.0001,
+        learning_rate=0.001,  # Keras' Adam default; paper B names Adam but no rate
         epochs=30,
         batch_size=16,
         early_stop_patience=8,

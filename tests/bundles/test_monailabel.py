@@ -89,3 +89,48 @@ def test_train_task_runs_an_epoch(app, monkeypatch, tmp_path):
     )
     assert os.path.getmtime(os.path.join(app["bundle"], "models", "model.pt")) > before  # best model re-saved
     assert os.path.isfile(os.path.join(app["bundle"], "eval", "training_curves.png"))
+
+
+PAPER_B = [
+    "unet_roi",
+    "deeplabv3plus_r50",
+    *[f"{a}_classification" for a in ("vgg16", "resnet50", "densenet121", "mobilenetv2", "vit_b16")],
+]
+
+
+@pytest.fixture(scope="module")
+def paper_b_app(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("monailabel_b")
+    data = make_synthetic_cbis(tmp / "cbis", layout="classic", cases=8, seed=4)
+    return {"app": tmp / "app", "data": data}
+
+
+def _install(app_dir, name: str) -> str:
+    dst = app_dir / "model" / name
+    shutil.copytree(os.path.join(REPO, "bundles", name), dst, ignore=shutil.ignore_patterns("models", "eval"))
+    parser = ConfigParser()
+    parser.read_config(str(dst / "configs" / "inference.json"))
+    (dst / "models").mkdir()
+    torch.save(parser.get_parsed_content("network_def").state_dict(), dst / "models" / "model.pt")
+    return str(dst)
+
+
+@pytest.mark.parametrize("name", PAPER_B)
+def test_paper_b_bundles_infer_in_monai_label(paper_b_app, name):
+    """Segmenters return a mask of the film's size (no ROI: the whole film); classifiers return the class."""
+    bundle = _install(paper_b_app["app"], name)
+    assert get_bundle_models(str(paper_b_app["app"]), {"models": name, "zoo_source": "local"}) == {name: bundle}
+    task = BundleInferTask(bundle, conf={})
+    assert task.is_valid()
+    path = paper_b_app["data"].rows[0].full_image
+    result_file, result = task({"image": path, "device": "cpu", "result_extension": ".png", "result_dtype": "uint8"})
+    if name.endswith("_classification"):
+        assert task.type == "classification" and result_file is None
+        prediction = result["prediction"]
+        assert [p["label"] for p in prediction] == ["benign", "malignant"]
+        assert abs(sum(p["score"] for p in prediction) - 1.0) < 1e-4
+    else:
+        assert task.labels == {"lesion": 1}
+        with Image.open(result_file) as im:
+            assert (im.height, im.width) == read_header(path).shape
+            assert set(np.unique(np.asarray(im))) <= {0, 1}

@@ -1,0 +1,202 @@
+"""Paper B's seven bundles in the style of model-zoo CI: one short epoch of training, evaluation and inference on
+generated data through ``ConfigWorkflow`` (initialize / check_properties / run / finalize), then
+``verify_net_in_out`` and TorchScript export of the trained checkpoint."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import re
+
+import pytest
+import torch
+from monai.bundle import ConfigWorkflow, ckpt_export, verify_net_in_out
+from PIL import Image
+
+from monai_cbis.data import make_synthetic_cbis, read_header
+from monai_cbis.zoo import SPECS
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+SEGMENTERS = ["unet_roi", "deeplabv3plus_r50"]
+CLASSIFIERS = [n for n in SPECS if n.endswith("_classification")]
+SIZE = 64
+
+
+def cfg(name: str, *files: str) -> list[str]:
+    return [os.path.join(REPO, "bundles", name, "configs", f) for f in files]
+
+
+def meta(name: str) -> str:
+    return os.path.join(REPO, "bundles", name, "configs", "metadata.json")
+
+
+def workflow(name: str, files, workflow_type: str, **overrides) -> ConfigWorkflow:
+    return ConfigWorkflow(
+        config_file=cfg(name, *files), meta_file=meta(name), logging_file=False, workflow_type=workflow_type,
+        **overrides,
+    )  # fmt: skip
+
+
+def run(wf: ConfigWorkflow) -> None:
+    wf.initialize()
+    assert wf.check_properties() in (None, []), wf.check_properties()
+    wf.run()
+    wf.finalize()
+
+
+def raised(exc_info, kind: type, pattern: str) -> bool:
+    e = exc_info.value
+    while e is not None:
+        if isinstance(e, kind) and re.search(pattern, str(e)):
+            return True
+        e = e.__cause__
+    return False
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("paper_b")
+    collection = make_synthetic_cbis(tmp / "cbis", layout="classic", cases=12, seed=3)
+    return {"tmp": tmp, "root": collection.root, "collection": collection, "cache": str(tmp / "cache")}
+
+
+def quick(name: str) -> dict:
+    q = {"image_size": [SIZE, SIZE], "batch_size": 4, "num_workers": 0, "val_frac": 0.4, "epochs": 1}
+    if name in SEGMENTERS:
+        q["margin"] = 16
+    return q
+
+
+_trained: dict[str, str] = {}
+
+
+def trained(name: str, data) -> str:
+    """Train one epoch once per bundle and module; return the bundle root holding models/model.pt."""
+    if name not in _trained:
+        root = str(data["tmp"] / name)
+        run(workflow(name, ["train.json"], "train", bundle_root=root, dataset_dir=data["root"],
+                     cache_dir=data["cache"], **quick(name)))  # fmt: skip
+        _trained[name] = root
+    return _trained[name]
+
+
+@pytest.mark.parametrize("name", SEGMENTERS + CLASSIFIERS)
+def test_train_evaluate_and_export(name, data, tmp_path):
+    root = trained(name, data)
+    models = os.listdir(os.path.join(root, "models"))
+    assert "model.pt" in models and "checkpoint_epoch=1.pt" in models
+    with open(os.path.join(root, "eval", "history.csv")) as f:
+        assert [int(r["epoch"]) for r in csv.DictReader(f)] == [1]
+
+    run(workflow(name, ["train.json", "evaluate.json"], "eval", bundle_root=root, dataset_dir=data["root"],
+                 cache_dir=data["cache"], **quick(name)))  # fmt: skip
+    with open(os.path.join(root, "eval", "metrics.json")) as f:
+        metrics = json.load(f)
+    assert metrics["model"] == name
+    if name in SEGMENTERS:
+        assert 0.0 <= metrics["lesion_dice"] <= 1.0 and os.listdir(os.path.join(root, "eval", "overlays"))
+        assert os.path.isfile(os.path.join(root, "eval", "per_image.csv"))
+    else:
+        for key in ("accuracy", "majority_baseline_accuracy", "balanced_accuracy", "sensitivity", "specificity"):
+            assert key in metrics
+        for f in ("per_case.csv", "confusion_matrix.png", "roc.png"):
+            assert os.path.isfile(os.path.join(root, "eval", f))
+
+    channels = SPECS[name].input_channels
+    # at the size metadata.json declares (512 x 512 crops, 224 x 224 classifier inputs)
+    verify_net_in_out(net_id="network_def", meta_file=meta(name), config_file=cfg(name, "inference.json")[0],
+                      device="cpu", n=1)  # fmt: skip
+    ts = tmp_path / "model.ts"
+    ckpt_export(net_id="network_def", filepath=str(ts), ckpt_file=os.path.join(root, "models", "model.pt"),
+                meta_file=meta(name), config_file=cfg(name, "inference.json")[0], bundle_root=root,
+                use_trace=True, input_shape=[1, channels, SIZE, SIZE], image_size=[SIZE, SIZE])  # fmt: skip
+    net = torch.jit.load(str(ts)).eval()
+    out = net(torch.rand(1, channels, SIZE, SIZE))
+    assert out.shape == ((1, 1, SIZE, SIZE) if name in SEGMENTERS else (1, 2))
+
+
+@pytest.mark.parametrize("name", SEGMENTERS)
+def test_roi_inference_pastes_each_lesion_mask_back_onto_the_full_mammogram(name, data, tmp_path):
+    root = trained(name, data)
+    out = tmp_path / "masks"
+    run(workflow(name, ["inference.json"], "infer", bundle_root=root, dataset_dir=data["root"], output_dir=str(out),
+                 image_size=[SIZE, SIZE], margin=16))  # fmt: skip
+    written = [os.path.join(d, n) for d, _, ns in os.walk(out) for n in ns]
+    tests = [r for r in data["collection"].rows if r.split == "test" and r.abnormality_type == "mass"]
+    tests = [r for r in tests if not r.mask_wrong_size]
+    assert len(written) == len(tests)  # one per lesion, named after its ROI mask (several lesions per film)
+    by_mask = {os.path.splitext(os.path.relpath(r.mask, data["root"]))[0]: r for r in tests}
+    for path in written:
+        rel = os.path.splitext(os.path.relpath(path, out))[0]
+        row = by_mask[rel]
+        hdr = read_header(row.full_image)
+        with Image.open(path) as im:
+            assert (im.height, im.width) == (hdr.rows, hdr.columns)  # the full film, not the crop
+
+
+def test_roi_inference_from_a_datalist_and_without_a_mask(data, tmp_path):
+    name = SEGMENTERS[0]
+    root = trained(name, data)
+    row = next(r for r in data["collection"].rows if r.abnormality_type == "mass" and not r.mask_wrong_size)
+    datalist = tmp_path / "inputs.json"
+    datalist.write_text(json.dumps([{"image": row.full_image, "mask": row.mask}, {"image": row.full_image}]))
+    out = tmp_path / "masks"
+    run(workflow(name, ["inference.json"], "infer", bundle_root=root, datalist=str(datalist), output_dir=str(out),
+                 image_size=[SIZE, SIZE]))  # fmt: skip
+    written = sorted(os.path.basename(os.path.join(d, n)) for d, _, ns in os.walk(out) for n in ns)
+    assert written == sorted([os.path.splitext(os.path.basename(p))[0] + ".png" for p in (row.full_image, row.mask)])
+
+
+@pytest.mark.parametrize("name", CLASSIFIERS)
+def test_classifier_inference_writes_a_csv_of_probabilities(name, data, tmp_path):
+    root = trained(name, data)
+    out = tmp_path / "pred"
+    run(workflow(name, ["inference.json"], "infer", bundle_root=root, dataset_dir=data["root"], output_dir=str(out),
+                 image_size=[SIZE, SIZE]))  # fmt: skip
+    with open(out / "predictions.csv") as f:
+        rows = list(csv.DictReader(f))
+    tests = [r for r in data["collection"].rows if r.split == "test" and not r.mask_wrong_size]
+    assert len(rows) == len(tests)
+    for r in rows:
+        p = float(r["prob_benign"]) + float(r["prob_malignant"])
+        assert abs(p - 1.0) < 1e-4 and r["predicted_class"] in ("benign", "malignant")
+
+
+def test_classifier_pretrained_reads_the_local_cache_or_names_the_missing_file(data, tmp_path, monkeypatch):
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    name = "resnet50_classification"
+    wf = workflow(name, ["train.json"], "train", bundle_root=str(tmp_path), dataset_dir=data["root"],
+                  use_imagenet_pretrain=True, **quick(name))  # fmt: skip
+    wf.initialize()
+    with pytest.raises(Exception) as e:
+        wf.parser.get_parsed_content("network_def")
+    expected = tmp_path / "torch" / "hub" / "checkpoints" / "resnet50.tv_in1k.safetensors"
+    assert raised(e, FileNotFoundError, re.escape(str(expected)))
+
+
+def test_wrong_dataset_dir_is_an_error_never_the_demo(data, tmp_path):
+    name = CLASSIFIERS[0]
+    wf = workflow(name, ["train.json"], "train", bundle_root=str(tmp_path), dataset_dir=str(tmp_path / "nope"),
+                  **quick(name))  # fmt: skip
+    wf.initialize()
+    with pytest.raises(Exception) as e:
+        wf.run()
+    assert raised(e, FileNotFoundError, "does not exist or is not a folder")
+
+
+def test_classifier_inference_from_a_datalist_with_a_box_or_a_whole_film(data, tmp_path):
+    name = "mobilenetv2_classification"
+    root = trained(name, data)
+    row = next(r for r in data["collection"].rows if not r.mask_wrong_size)
+    datalist = tmp_path / "inputs.json"
+    items = [{"image": row.full_image, "mask": row.mask}, {"image": row.full_image, "box": [10, 10, 60, 80]},
+             {"image": row.full_image}]  # fmt: skip
+    datalist.write_text(json.dumps(items))
+    out = tmp_path / "pred"
+    run(workflow(name, ["inference.json"], "infer", bundle_root=root, datalist=str(datalist), output_dir=str(out),
+                 image_size=[SIZE, SIZE]))  # fmt: skip
+    with open(out / "predictions.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert [r["image"] for r in rows] == [row.full_image] * 3
+    assert len({r["prob_malignant"] for r in rows}) == 3  # three different inputs: crop by mask, by box, whole film
