@@ -5,7 +5,8 @@ Generated per bundle: ``configs/{train,evaluate,inference,multi_gpu_train,metada
 hand (it holds that bundle's measured figures) and is only checked for presence.
 
 Example:
-    >>> stale = check_bundles("bundles")  # [] when every bundle matches its spec
+    >>> check_bundles("bundles")  # doctest: +SKIP
+    []
     >>> write_bundles("bundles")  # doctest: +SKIP
 """
 

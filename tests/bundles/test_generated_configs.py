@@ -45,3 +45,13 @@ def test_classifiers_differ_only_in_their_architecture():
     base = normalised("densenet121_classification")
     for name in ("mobilenetv2_classification", "vgg16_classification"):  # ResNet50 and ViT add head_norm, img_size
         assert normalised(name) == base
+
+
+def test_docstring_examples():
+    import doctest
+
+    import monai_cbis.transforms.meta
+    import monai_cbis.zoo
+
+    for module in (monai_cbis.zoo, monai_cbis.transforms.meta):
+        assert doctest.testmod(module).failed == 0
