@@ -286,8 +286,13 @@ class CropByROI(Crop):
             if b is not None:
                 region |= (m[c, s0:e0, s1:e1] > thresholds[c]).astype(np.uint8)
         a0, b0, a1, b1, _ = components(region)[0]
-        start = np.maximum(np.array([s0 + a0, s1 + a1], dtype=np.int64) - self.margin, 0)
-        end = np.minimum(np.array([s0 + b0, s1 + b1], dtype=np.int64) + self.margin, shape)
+        lo, hi = np.array([s0 + a0, s1 + a1], dtype=np.int64), np.array([s0 + b0, s1 + b1], dtype=np.int64)
+        return self.expand_box(lo, hi, shape)
+
+    def expand_box(self, lo: np.ndarray, hi: np.ndarray, shape: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(start, end)`` of the crop for a lesion box ``[lo, hi)``: plus the margin and clipped to the image's
+        spatial ``shape``, then squared and grown to ``min_size`` when asked (within the image)."""
+        start, end = np.maximum(lo - self.margin, 0), np.minimum(hi + self.margin, shape)
         if self.square or self.min_size is not None:
             want = end - start
             if self.square:

@@ -58,7 +58,7 @@ from monai.transforms import (
 )
 
 from ._utils import keyed_errors, spatial_shape, to_numpy
-from .crop import CropBreastd, CropByROId, TrimBorderd, _crop_keys, _grow
+from .crop import CropBreastd, CropByROId, TrimBorderd, _crop_keys
 from .intensity import CLAHEd, MedianFilterd
 from .io import LoadMammogramd
 from .labels import ClassIndexd
@@ -321,16 +321,7 @@ class _LesionCropd(CropByROId):
                 f"box {b.tolist()} is empty or outside the image (spatial shape (W, H) = {tuple(shape.tolist())}); "
                 "expected x0 < x1, y0 < y1 overlapping [0, W) x [0, H), in full-image pixels, x = column."
             )
-        c = self.cropper
-        start, end = np.maximum(lo - c.margin, 0), np.minimum(hi + c.margin, shape)
-        if c.square or c.min_size is not None:
-            want = end - start
-            if c.square:
-                want = np.full(2, want.max())
-            if c.min_size is not None:
-                want = np.maximum(want, c.min_size)
-            start, end = _grow(start, end, np.minimum(want, shape), shape)
-        return start, end
+        return self.cropper.expand_box(lo, hi, shape)
 
     def __call__(self, data: Mapping[Hashable, torch.Tensor], lazy: bool | None = None) -> dict[Hashable, torch.Tensor]:
         d = dict(data)
