@@ -16,12 +16,14 @@ Example (bundle config)::
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from ignite.engine import Engine, Events
 from monai.handlers import CheckpointLoader, CheckpointSaver
 
 from .bundle import latest_checkpoint
+from .evaluation._engine import ReportHandlerBase, to_numpy
+from .evaluation.reports import write_csv
 
 __all__ = [
     "ClassificationCSVWriter",
@@ -155,12 +157,14 @@ class EarlyStopOnValidation:
             engine.terminate()
 
 
-class ClassificationCSVWriter:
+class ClassificationCSVWriter(ReportHandlerBase):
     """Write one CSV row per input image with the class probabilities and the predicted class (inference).
 
     Reads ``engine.state.output`` (per-item dicts after post-processing: ``pred`` must hold probabilities, e.g. after
-    ``Activationsd(softmax=True)``) at every iteration and writes ``output_file`` atomically when the run completes.
-    Columns: ``image``, ``prob_<class>`` for each class, ``predicted_class``, ``predicted_index``.
+    ``Activationsd(softmax=True)``) at every iteration and writes ``output_file`` atomically when the run completes,
+    rows in the order seen. Columns: ``image``, ``prob_<class>`` for each class, ``predicted_class``,
+    ``predicted_index``. File names come from the evaluation handlers' shared lifecycle (``image_key``'s metadata,
+    else the batch's, else ``item_000000``...).
 
     Args:
         output_file: the CSV to write (its folder is created).
@@ -177,45 +181,32 @@ class ClassificationCSVWriter:
     ) -> None:
         if not class_names:
             raise ValueError("class_names must name at least one class.")
-        self.output_file, self.class_names = output_file, list(class_names)
-        self.pred_key, self.image_key = pred_key, image_key
-        self.rows: list[dict] = []
+        self.output_file, self.class_names, self.pred_key = output_file, list(class_names), pred_key
+        output_dir = os.path.dirname(os.path.abspath(output_file))
+        super().__init__(output_dir, (image_key,), save_rank=0, name=None, gather_across_ranks=False)
 
-    def attach(self, engine: Engine) -> None:
-        engine.add_event_handler(Events.STARTED, lambda _: self.rows.clear())
-        engine.add_event_handler(Events.ITERATION_COMPLETED, self.collect)
-        engine.add_event_handler(Events.COMPLETED, self.write)
+    def collect(self, item: Mapping, filename: str) -> None:
+        if self.pred_key not in item:
+            raise KeyError(
+                f"ClassificationCSVWriter needs {self.pred_key!r} in the engine output; it has {sorted(item)}."
+            )
+        prob = to_numpy(item[self.pred_key]).astype(float).reshape(-1)
+        if prob.size != len(self.class_names):
+            raise ValueError(
+                f"pred of {filename} has {prob.size} values, but class_names has {len(self.class_names)}: "
+                f"{self.class_names}."
+            )
+        index = int(prob.argmax())
+        row = {"image": filename}
+        row.update({f"prob_{c}": round(float(p), 6) for c, p in zip(self.class_names, prob, strict=True)})
+        row.update({"predicted_class": self.class_names[index], "predicted_index": index})
+        self.rows.append(row)
 
-    def collect(self, engine: Engine) -> None:
-        from .evaluation._engine import item_filename, items, to_numpy
-
-        batch = items(engine.state.batch) if isinstance(engine.state.batch, (dict, list)) else []
-        for n, item in enumerate(items(engine.state.output)):
-            if self.pred_key not in item:
-                raise KeyError(
-                    f"ClassificationCSVWriter needs {self.pred_key!r} in the engine output; it has {sorted(item)}."
-                )
-            name = item_filename(item, batch[n] if n < len(batch) else None, [self.image_key])
-            name = name or f"item_{len(self.rows):06d}"
-            prob = to_numpy(item[self.pred_key]).astype(float).reshape(-1)
-            if prob.size != len(self.class_names):
-                raise ValueError(
-                    f"pred of {name} has {prob.size} values, but class_names has {len(self.class_names)}: "
-                    f"{self.class_names}."
-                )
-            index = int(prob.argmax())
-            row = {"image": name}
-            row.update({f"prob_{c}": round(float(p), 6) for c, p in zip(self.class_names, prob, strict=True)})
-            row.update({"predicted_class": self.class_names[index], "predicted_index": index})
-            self.rows.append(row)
-
-    def write(self, engine: Engine) -> None:
-        from .evaluation.reports import write_csv
-
+    def completed(self, engine: Engine) -> None:
         columns = ["image", *[f"prob_{c}" for c in self.class_names], "predicted_class", "predicted_index"]
-        os.makedirs(os.path.dirname(os.path.abspath(self.output_file)), exist_ok=True)
+        os.makedirs(self.output_dir, exist_ok=True)
         write_csv(self.rows, columns, self.output_file)
-        engine.logger.info(f"Wrote {len(self.rows)} predictions to {self.output_file}")
+        self.logger.info(f"Wrote {len(self.rows)} predictions to {self.output_file}")
 
 
 def class_scores_and_indices(pred_key: str = "pred", label_key: str = "label") -> Callable:
