@@ -1,4 +1,4 @@
-"""Ignite handlers that let bundle configs resume, stop early and schedule the LR without circular references.
+"""Ignite handlers that let bundle configs resume, stop early, schedule the LR and clip gradients.
 
 MONAI's ``CheckpointLoader`` / ``CheckpointSaver`` (with ``"trainer"`` in their dicts) and
 ``EarlyStopHandler(trainer=...)`` need the trainer, but they sit in lists that the trainer itself references, so a
@@ -18,8 +18,11 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping, Sequence
 
+import torch
 from ignite.engine import Engine, Events
-from monai.handlers import CheckpointLoader, CheckpointSaver
+from monai.engines.utils import IterationEvents
+from monai.handlers import CheckpointLoader, CheckpointSaver, LrScheduleHandler
+from torch.optim.lr_scheduler import ReduceLROnPlateau
 
 from .bundle import latest_checkpoint
 from .evaluation._engine import ReportHandlerBase, to_numpy
@@ -28,8 +31,11 @@ from .evaluation.reports import write_csv
 __all__ = [
     "ClassificationCSVWriter",
     "EarlyStopOnValidation",
+    "GradientClipping",
     "ResumableCheckpoint",
     "class_scores_and_indices",
+    "lr_schedule_handler",
+    "split_key_metric",
     "validator_metric",
 ]
 
@@ -48,6 +54,94 @@ def validator_metric(validator: Engine, metric_name: str) -> Callable[[Engine], 
         return float(metrics[metric_name])
 
     return read
+
+
+def split_key_metric(metrics: Mapping[str, object], key_metric: str) -> tuple[dict, dict]:
+    """Split an evaluator's metric handlers into ``key_val_metric`` and ``additional_metrics`` by name.
+
+    The key metric picks ``models/model.pt`` and drives LR reduction and early stopping, so a bundle exposes its name
+    as a parameter (``--key_metric val_accuracy``) while the handlers stay declared once.
+
+    Raises:
+        ValueError: ``key_metric`` is not one of the metrics; the message lists them.
+
+    Example:
+        >>> split_key_metric({"val_auc": "auc", "val_accuracy": "acc"}, "val_accuracy")
+        ({'val_accuracy': 'acc'}, {'val_auc': 'auc'})
+    """
+    if key_metric not in metrics:
+        raise ValueError(f"Unsupported key_metric: {key_metric!r}, available options are {list(metrics)}.")
+    return {key_metric: metrics[key_metric]}, {k: v for k, v in metrics.items() if k != key_metric}
+
+
+def lr_schedule_handler(lr_scheduler, validator: Engine, metric_name: str, print_lr: bool = True) -> LrScheduleHandler:
+    """MONAI's ``LrScheduleHandler`` set up for the kind of ``lr_scheduler`` (:func:`monai_cbis.optim.lr_scheduler`).
+
+    ``ReduceLROnPlateau`` steps once per epoch with the validator's ``metric_name``; any other scheduler steps after
+    every iteration, without arguments.
+
+    Example (bundle config)::
+
+        {"_target_": "monai_cbis.handlers.lr_schedule_handler", "lr_scheduler": "@lr_scheduler",
+         "validator": "@validate#evaluator", "metric_name": "val_auc"}
+    """
+    if isinstance(lr_scheduler, ReduceLROnPlateau):
+        step = validator_metric(validator, metric_name)
+        return LrScheduleHandler(lr_scheduler, print_lr=print_lr, epoch_level=True, step_transform=step)
+    return LrScheduleHandler(lr_scheduler, print_lr=False, epoch_level=False, step_transform=lambda _engine: ())
+
+
+class GradientClipping:
+    """Clip the global norm of the gradients after the backward pass, before the optimizer step.
+
+    Runs on MONAI's ``IterationEvents.BACKWARD_COMPLETED``. With AMP it unscales the gradients first
+    (``GradScaler.unscale_``), so that ``max_norm`` applies to the true gradients; with ``accumulation_steps > 1`` it
+    clips only on the iterations that step the optimizer, as ``SupervisedTrainer`` decides them. ``max_norm=None``
+    attaches nothing, so a config can always list the handler and switch it with one parameter.
+
+    Args:
+        max_norm: the largest allowed norm of all gradients together; ``None`` for no clipping.
+        norm_type: the p of the p-norm.
+
+    Example (bundle config)::
+
+        {"_target_": "monai_cbis.handlers.GradientClipping", "max_norm": "@grad_clip"}
+    """
+
+    def __init__(self, max_norm: float | None = 1.0, norm_type: float = 2.0) -> None:
+        try:
+            value = None if max_norm is None else float(max_norm)
+        except (TypeError, ValueError):
+            value = float("nan")
+        if value is not None and not value > 0:
+            raise ValueError(f"max_norm must be a positive number or None (no clipping), got {max_norm!r}.")
+        self.max_norm = value
+        self.norm_type = float(norm_type)
+
+    def attach(self, engine: Engine) -> None:
+        if self.max_norm is not None:
+            engine.add_event_handler(IterationEvents.BACKWARD_COMPLETED, self)
+
+    @staticmethod
+    def _steps_now(engine: Engine) -> bool:
+        acc = int(getattr(engine, "accumulation_steps", 1) or 1)
+        if acc == 1:
+            return True
+        epoch_length = engine.state.epoch_length
+        local = engine.state.iteration - 1
+        if epoch_length is not None:
+            local %= epoch_length
+            return (local + 1) % acc == 0 or local + 1 == epoch_length
+        return (local + 1) % acc == 0
+
+    def __call__(self, engine: Engine) -> None:
+        if not self._steps_now(engine):
+            return
+        optimizer = engine.optimizer
+        if getattr(engine, "amp", False) and getattr(engine, "scaler", None) is not None:
+            engine.scaler.unscale_(optimizer)
+        params = [p for group in optimizer.param_groups for p in group["params"] if p.grad is not None]
+        torch.nn.utils.clip_grad_norm_(params, self.max_norm, norm_type=self.norm_type)
 
 
 class ResumableCheckpoint:
