@@ -89,7 +89,6 @@ def _loss(spec: BundleSpec) -> dict:
 
 
 def _train_handlers(spec: BundleSpec) -> list[dict]:
-    key = _key_metric(spec)
     names = _seg_metric_names() if spec.family == "segmentation" else _cls_metric_names()
     return [
         {
@@ -106,16 +105,16 @@ def _train_handlers(spec: BundleSpec) -> list[dict]:
             "interval": "@val_interval",
         },
         {
-            "_target_": "LrScheduleHandler",
+            "_target_": "monai_cbis.handlers.lr_schedule_handler",
             "lr_scheduler": "@lr_scheduler",
-            "epoch_level": True,
-            "print_lr": True,
-            "step_transform": f"$monai_cbis.handlers.validator_metric(@validate#evaluator, '{key}')",
+            "validator": "@validate#evaluator",
+            "metric_name": "@key_metric",
         },
+        {"_target_": "monai_cbis.handlers.GradientClipping", "max_norm": "@grad_clip"},
         {
             "_target_": "monai_cbis.handlers.EarlyStopOnValidation",
             "validator": "@validate#evaluator",
-            "metric_name": key,
+            "metric_name": "@key_metric",
             "patience": "@early_stop_patience",
         },
         {"_target_": "StatsHandler", "tag_name": "train_loss", "output_transform": _FROM_LOSS},
@@ -190,6 +189,10 @@ def train_config(spec: BundleSpec) -> dict:
         "epochs": spec.epochs,
         "batch_size": spec.batch_size,
         "learning_rate": spec.learning_rate,
+        "lr_schedule": "plateau",
+        "warmup_epochs": 1,
+        "grad_clip": None,
+        "key_metric": _key_metric(spec),
         "early_stop_patience": spec.early_stop_patience,
         "num_workers": 0,
         "amp": False,
@@ -211,9 +214,12 @@ def train_config(spec: BundleSpec) -> dict:
                 "lr": "@learning_rate",
             },
             "lr_scheduler": {
-                "_target_": "torch.optim.lr_scheduler.ReduceLROnPlateau",
+                "_target_": "monai_cbis.optim.lr_scheduler",
                 "optimizer": "@optimizer",
-                "mode": "max",
+                "schedule": "@lr_schedule",
+                "epochs": "@epochs",
+                "steps_per_epoch": "$len(@train#dataloader)",
+                "warmup_epochs": "@warmup_epochs",
                 "factor": 0.5,
                 "patience": spec.lr_patience,
             },
@@ -276,8 +282,9 @@ def train_config(spec: BundleSpec) -> dict:
         },
         "inferer": {"_target_": "SimpleInferer"},
         "postprocessing": _validation_postprocessing(spec),
-        "key_metric": key,
-        "additional_metrics": more,
+        "metrics": {**key, **more},
+        "key_metric": "$monai_cbis.handlers.split_key_metric(@validate#metrics, @key_metric)[0]",
+        "additional_metrics": "$monai_cbis.handlers.split_key_metric(@validate#metrics, @key_metric)[1]",
         "handlers": [
             {"_target_": "StatsHandler", "iteration_log": False},
             {"_target_": "TensorBoardStatsHandler", "log_dir": "@output_dir", "iteration_log": False},

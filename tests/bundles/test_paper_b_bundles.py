@@ -200,3 +200,33 @@ def test_classifier_inference_from_a_datalist_with_a_box_or_a_whole_film(data, t
         rows = list(csv.DictReader(f))
     assert [r["image"] for r in rows] == [row.full_image] * 3
     assert len({r["prob_malignant"] for r in rows}) == 3  # three different inputs: crop by mask, by box, whole film
+
+
+def test_classifier_trains_with_the_cosine_schedule_clipping_and_accuracy_as_key_metric(data, tmp_path):
+    """The from-scratch CPU-demo recipe of VGG16 and ViT-B/16 (``--lr_schedule cosine --grad_clip 1.0 --key_metric
+    val_accuracy``) wired through a bundle config."""
+    from monai.engines.utils import IterationEvents
+
+    name = "mobilenetv2_classification"
+    settings = {**quick(name), "epochs": 2, "lr_schedule": "cosine", "grad_clip": 1.0, "key_metric": "val_accuracy"}
+    wf = workflow(name, ["train.json"], "train", bundle_root=str(tmp_path / name), dataset_dir=data["root"],
+                  cache_dir=data["cache"], **settings)  # fmt: skip
+    run(wf)
+    parsed = wf.parser.get_parsed_content
+    steps = 2 * len(parsed("train#dataloader"))
+    assert parsed("lr_scheduler").last_epoch == steps  # stepped once per iteration
+    assert parsed("optimizer").param_groups[0]["lr"] == pytest.approx(0.0, abs=1e-12)  # decayed to 0 at the end
+    assert len(parsed("train#trainer")._event_handlers[IterationEvents.BACKWARD_COMPLETED]) == 1  # the clipping
+    validator = parsed("validate#evaluator")
+    assert validator.state.key_metric_name == "val_accuracy" and "val_auc" in validator.state.metrics
+
+    for setting, message in [
+        ({"lr_schedule": "step"}, r"Unsupported lr_schedule: 'step', available options are \['plateau', 'cosine'\]"),
+        ({"key_metric": "val_dice"}, r"Unsupported key_metric: 'val_dice', available options are \['val_auc', 'val_"),
+    ]:
+        bad = workflow(name, ["train.json"], "train", bundle_root=str(tmp_path / "bad"), dataset_dir=data["root"],
+                       cache_dir=data["cache"], **{**quick(name), **setting})  # fmt: skip
+        with pytest.raises(Exception) as e:
+            bad.initialize()
+            bad.run()
+        assert raised(e, ValueError, message), e.value
