@@ -20,22 +20,26 @@ from PIL import Image
 from monai_cbis.data import make_synthetic_cbis, read_array, read_header
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-BUNDLE = os.path.join(REPO, "bundles", "unet_effb3")
+
+
+def _install(app_dir, name: str) -> str:
+    """Copy bundles/<name> into a monaibundle app's model/ folder, with weights saved from its own network_def."""
+    dst = app_dir / "model" / name
+    shutil.copytree(os.path.join(REPO, "bundles", name), dst, ignore=shutil.ignore_patterns("models", "eval"))
+    parser = ConfigParser()
+    parser.read_config(str(dst / "configs" / "inference.json"))
+    (dst / "models").mkdir()
+    torch.save(parser.get_parsed_content("network_def").state_dict(), dst / "models" / "model.pt")
+    return str(dst)
 
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
     """A monaibundle app folder holding the bundle with weights saved from its own network_def."""
     tmp = tmp_path_factory.mktemp("monailabel")
-    dst = tmp / "app" / "model" / "unet_effb3"
-    shutil.copytree(BUNDLE, dst, ignore=shutil.ignore_patterns("models", "eval"))
-    parser = ConfigParser()
-    parser.read_config(str(dst / "configs" / "inference.json"))
-    net = parser.get_parsed_content("network_def")
-    (dst / "models").mkdir()
-    torch.save(net.state_dict(), dst / "models" / "model.pt")
+    bundle = _install(tmp / "app", "unet_effb3")
     data = make_synthetic_cbis(tmp / "cbis", layout="classic", cases=8, seed=4)
-    return {"app": str(tmp / "app"), "bundle": str(dst), "data": data}
+    return {"app": str(tmp / "app"), "bundle": bundle, "data": data}
 
 
 def test_bundle_is_found_offline_and_weights_match_network_def_keys(app):
@@ -103,16 +107,6 @@ def paper_b_app(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("monailabel_b")
     data = make_synthetic_cbis(tmp / "cbis", layout="classic", cases=8, seed=4)
     return {"app": tmp / "app", "data": data}
-
-
-def _install(app_dir, name: str) -> str:
-    dst = app_dir / "model" / name
-    shutil.copytree(os.path.join(REPO, "bundles", name), dst, ignore=shutil.ignore_patterns("models", "eval"))
-    parser = ConfigParser()
-    parser.read_config(str(dst / "configs" / "inference.json"))
-    (dst / "models").mkdir()
-    torch.save(parser.get_parsed_content("network_def").state_dict(), dst / "models" / "model.pt")
-    return str(dst)
 
 
 @pytest.mark.parametrize("name", PAPER_B)

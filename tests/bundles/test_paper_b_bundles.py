@@ -11,6 +11,7 @@ import re
 
 import pytest
 import torch
+from bundle_workflow import config_workflow, raised, run
 from monai.bundle import ConfigWorkflow, ckpt_export, verify_net_in_out
 from PIL import Image
 
@@ -32,26 +33,7 @@ def meta(name: str) -> str:
 
 
 def workflow(name: str, files, workflow_type: str, **overrides) -> ConfigWorkflow:
-    return ConfigWorkflow(
-        config_file=cfg(name, *files), meta_file=meta(name), logging_file=False, workflow_type=workflow_type,
-        **overrides,
-    )  # fmt: skip
-
-
-def run(wf: ConfigWorkflow) -> None:
-    wf.initialize()
-    assert wf.check_properties() in (None, []), wf.check_properties()
-    wf.run()
-    wf.finalize()
-
-
-def raised(exc_info, kind: type, pattern: str) -> bool:
-    e = exc_info.value
-    while e is not None:
-        if isinstance(e, kind) and re.search(pattern, str(e)):
-            return True
-        e = e.__cause__
-    return False
+    return config_workflow(cfg(name, *files), meta(name), workflow_type, **overrides)
 
 
 @pytest.fixture(scope="module")

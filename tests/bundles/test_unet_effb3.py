@@ -14,6 +14,7 @@ import sys
 import numpy as np
 import pytest
 import torch
+from bundle_workflow import config_workflow, raised, run
 from ignite.engine import Events
 from monai.bundle import ConfigWorkflow, ckpt_export, verify_net_in_out
 from PIL import Image
@@ -30,30 +31,7 @@ def cfg(*names: str) -> list[str]:
 
 
 def workflow(config_files, workflow_type, **overrides) -> ConfigWorkflow:
-    return ConfigWorkflow(
-        config_file=config_files,
-        meta_file=os.path.join(BUNDLE, "configs", "metadata.json"),
-        logging_file=False,
-        workflow_type=workflow_type,
-        **overrides,
-    )
-
-
-def raised(exc_info, kind: type, pattern: str) -> bool:
-    """MONAI wraps errors raised while instantiating a component: look for ours along the cause chain."""
-    e = exc_info.value
-    while e is not None:
-        if isinstance(e, kind) and re.search(pattern, str(e)):
-            return True
-        e = e.__cause__
-    return False
-
-
-def run(wf: ConfigWorkflow) -> None:
-    wf.initialize()
-    assert wf.check_properties() in (None, []), wf.check_properties()
-    wf.run()
-    wf.finalize()
+    return config_workflow(config_files, os.path.join(BUNDLE, "configs", "metadata.json"), workflow_type, **overrides)
 
 
 @pytest.fixture(scope="module")
