@@ -37,7 +37,7 @@ from matplotlib.figure import Figure
 from ..atomic import atomic_write
 from .classification import PAPER_REFERENCE_CLASSIFICATION
 from .figures import save_png
-from .reports import json_ready, write_json
+from .reports import json_ready, number_repeats, write_json
 from .segmentation import PAPER_REFERENCE_SEGMENTATION
 
 __all__ = [
@@ -355,12 +355,7 @@ def _labels(entries: Sequence[ReportEntry]) -> list[str]:
     for e in entries:
         counts[e.model] = counts.get(e.model, 0) + 1
     labels = [e.model if counts[e.model] == 1 else f"{e.model} ({os.path.basename(e.eval_dir)})" for e in entries]
-    seen: dict[str, int] = {}
-    out = []
-    for label in labels:
-        seen[label] = seen.get(label, 0) + 1
-        out.append(label if seen[label] == 1 else f"{label} #{seen[label]}")
-    return out
+    return number_repeats(labels, " #")
 
 
 def comparison_rows(entries: Sequence[ReportEntry]) -> dict:

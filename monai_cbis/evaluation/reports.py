@@ -20,7 +20,7 @@ import numpy as np
 
 from ..atomic import atomic_write, atomic_write_json
 
-__all__ = ["case_names", "json_ready", "write_json", "write_csv", "read_csv"]
+__all__ = ["case_names", "json_ready", "number_repeats", "write_json", "write_csv", "read_csv"]
 
 _EXTENSIONS = (".nii.gz", ".dcm", ".png", ".jpg", ".jpeg", ".nii", ".tif", ".tiff", ".npy", ".npz")
 
@@ -100,6 +100,21 @@ def _safe(part: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", part).strip("._") or "x"
 
 
+def number_repeats(names: Sequence[str], sep: str) -> list[str]:
+    """Keep the first of equal names, suffix the later ones ``<sep>2``, ``<sep>3``... in order.
+
+    Example:
+        >>> number_repeats(["a", "b", "a", "a"], "~")
+        ['a', 'b', 'a~2', 'a~3']
+    """
+    seen: dict[str, int] = {}
+    out = []
+    for n in names:
+        seen[n] = seen.get(n, 0) + 1
+        out.append(n if seen[n] == 1 else f"{n}{sep}{seen[n]}")
+    return out
+
+
 def case_names(paths: Sequence[str]) -> list[str]:
     """Short unique names for image paths, usable as file names.
 
@@ -129,9 +144,4 @@ def case_names(paths: Sequence[str]) -> list[str]:
                         grew = True
         if not grew:
             break
-    seen: dict[str, int] = {}
-    out = []
-    for n in names:
-        seen[n] = seen.get(n, 0) + 1
-        out.append(n if seen[n] == 1 else f"{n}~{seen[n]}")
-    return out
+    return number_repeats(names, "~")
