@@ -47,18 +47,26 @@ class ClassIndex(Transform):
 
 
 class ClassIndexd(MapTransform):
-    """Dictionary twin of :class:`ClassIndex`. ``allow_missing_keys=True`` by default: inference items have no label.
+    """Dictionary twin of :class:`ClassIndex`.
+
+    Args:
+        keys: the label keys.
+        num_classes: as for :class:`ClassIndex`.
+        allow_missing_keys: pass items that lack a key (inference items without a label); False by default, as
+            everywhere in MONAI, so that a training item without its label is an error.
 
     Example:
         >>> ClassIndexd("label")({"label": 1, "image": "a.dcm"})["label"]
         tensor(1)
-        >>> ClassIndexd("label")({"image": "a.dcm"})
+        >>> ClassIndexd("label", allow_missing_keys=True)({"image": "a.dcm"})
         {'image': 'a.dcm'}
     """
 
     backend = ClassIndex.backend
 
-    def __init__(self, keys: KeysCollection = "label", num_classes: int | None = None, allow_missing_keys: bool = True):
+    def __init__(
+        self, keys: KeysCollection = "label", num_classes: int | None = None, allow_missing_keys: bool = False
+    ) -> None:
         super().__init__(keys, allow_missing_keys)
         self.converter = ClassIndex(num_classes)
 

@@ -406,7 +406,7 @@ def lesion_classification_transforms(
         (torch.Size([3, 224, 224]), torch.float32, tensor(1), False)
     """
     mean, std = _mean_std(mean, std)
-    det: list = [ClassIndexd(label_key)] if label_key else []
+    det: list = [ClassIndexd(label_key, allow_missing_keys=True)] if label_key else []
     if crop:
         crop_args = {"margin": margin, "min_size": min_size, "square": square}
         det += [

@@ -1,8 +1,7 @@
-"""The lesion-classification preset (paper B's classifiers) on synthetic CBIS-DDSM files, and ClassIndex(d)."""
+"""The lesion-classification preset (paper B's classifiers) on synthetic CBIS-DDSM files."""
 
 from __future__ import annotations
 
-import doctest
 import re
 
 import numpy as np
@@ -16,8 +15,6 @@ from monai_cbis.transforms import (
     IMAGENET_MEAN,
     IMAGENET_STD,
     PRESETS,
-    ClassIndex,
-    ClassIndexd,
     cached_dataset,
     get_preset,
     lesion_classification_transforms,
@@ -128,17 +125,6 @@ def test_labels_are_checked(items):
     _cause_matches(r"ClassIndexd: key 'label': label 'MALIGNANT' \(str\) is not a class index", lesion, bad)
     kept = lesion_classification_transforms(image_size=32, label_key=None).inference()({**items[0], "label": "x"})
     assert kept["label"] == "x"
-
-
-def test_class_index_transform():
-    assert ClassIndex()(np.int64(2)).dtype == torch.int64 and int(ClassIndex(3)(torch.tensor([2]))) == 2
-    for bad, msg in [(1.5, "1.5"), (-1, "out of range"), (None, "None"), (True, "True")]:
-        with pytest.raises(ValueError, match=msg):
-            ClassIndex()(bad)
-    with pytest.raises(ValueError, match=r"label 3 is out of range; expected an int in \[0, 3\)"):
-        ClassIndexd("label", num_classes=3)({"label": 3})
-    result = doctest.testmod(__import__("monai_cbis.transforms.labels", fromlist=["x"]), optionflags=doctest.ELLIPSIS)
-    assert result.failed == 0 and result.attempted > 0
 
 
 def test_train_versus_inference(items, preset):
