@@ -27,7 +27,7 @@ CONFIG = os.path.join(REPO, "bundles", "unet_effb3", "configs", "train.json")
 def _batches(root: str, size: int, batch_size: int, n_batches: int, cache_dir: str) -> list[dict]:
     from monai.data import DataLoader
 
-    from monai_cbis.bundle import section_items
+    from monai_cbis.data import section_items
     from monai_cbis.transforms import cached_dataset, get_preset
 
     items = section_items(root, "training", task="mass", keys=["image", "label", "laterality"])
@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from monai.losses import DiceFocalLoss
 
-    from monai_cbis.bundle import demo_data_dir
+    from monai_cbis.data import demo_data_dir
 
     device, warmup = torch.device(a.device), 2
     with tempfile.TemporaryDirectory() as tmp:

@@ -15,7 +15,9 @@ Example (bundle config)::
 
 from __future__ import annotations
 
+import glob
 import os
+import re
 from collections.abc import Callable, Mapping, Sequence
 
 import torch
@@ -24,7 +26,6 @@ from monai.engines.utils import IterationEvents
 from monai.handlers import CheckpointLoader, CheckpointSaver, LrScheduleHandler
 from torch.optim.lr_scheduler import ReduceLROnPlateau
 
-from .bundle import latest_checkpoint
 from .evaluation._engine import ReportHandlerBase, to_numpy
 from .evaluation.reports import write_csv
 
@@ -34,6 +35,7 @@ __all__ = [
     "GradientClipping",
     "ResumableCheckpoint",
     "class_scores_and_indices",
+    "latest_checkpoint",
     "lr_schedule_handler",
     "split_key_metric",
     "validator_metric",
@@ -142,6 +144,30 @@ class GradientClipping:
             engine.scaler.unscale_(optimizer)
         params = [p for group in optimizer.param_groups for p in group["params"] if p.grad is not None]
         torch.nn.utils.clip_grad_norm_(params, self.max_norm, norm_type=self.norm_type)
+
+
+_EPOCH_RE = re.compile(r"epoch=(\d+)")
+
+
+def latest_checkpoint(ckpt_dir: str, resume: bool = True) -> str:
+    """The newest ``*checkpoint_epoch=N.pt`` in ``ckpt_dir`` (what ``--resume true`` continues from), by epoch
+    number, not by name (``epoch=10`` is newer than ``epoch=9``). It lives beside :class:`ResumableCheckpoint`, which
+    writes those files and loads this one.
+
+    Returns ``""`` when ``resume`` is false.
+
+    Raises:
+        FileNotFoundError: ``resume`` is true and there is nothing to resume (the message names the folder).
+    """
+    if not resume:
+        return ""
+    found = glob.glob(os.path.join(ckpt_dir, "*checkpoint_epoch=*.pt"))
+    if not found:
+        raise FileNotFoundError(
+            f"--resume true, but there is no checkpoint_epoch=N.pt in {ckpt_dir} to resume from. Train without "
+            "--resume first, or point --ckpt_dir at the interrupted run's checkpoints."
+        )
+    return max(found, key=lambda p: int(_EPOCH_RE.search(os.path.basename(p)).group(1)))
 
 
 class ResumableCheckpoint:

@@ -1,4 +1,4 @@
-"""monai_cbis.handlers: the inference CSV of a classifier and the output transform for ignite's Accuracy."""
+"""monai_cbis.handlers: a classifier's inference CSV, the output transform for ignite's Accuracy, checkpoint lookup."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import torch
 from ignite.engine import Engine, Events
 from monai.data import MetaTensor
 
-from monai_cbis.handlers import ClassificationCSVWriter, class_scores_and_indices
+from monai_cbis.handlers import ClassificationCSVWriter, class_scores_and_indices, latest_checkpoint
 
 
 def _engine(outputs):
@@ -192,3 +192,12 @@ def test_module_examples_run():
 
     result = doctest.testmod(monai_cbis.handlers)
     assert result.attempted >= 1 and result.failed == 0
+
+
+def test_latest_checkpoint_picks_the_highest_epoch_and_says_where_it_looked(tmp_path):
+    for n in (2, 10, 9):
+        (tmp_path / f"checkpoint_epoch={n}.pt").write_bytes(b"x")
+    assert latest_checkpoint(str(tmp_path)).endswith("checkpoint_epoch=10.pt")  # numeric, not text order
+    assert latest_checkpoint(str(tmp_path), resume=False) == ""
+    with pytest.raises(FileNotFoundError, match=r"no checkpoint_epoch=N.pt in .*empty"):
+        latest_checkpoint(str(tmp_path / "empty"))

@@ -20,6 +20,7 @@ from monai.transforms import Randomizable
 
 from .datalist import LEVELS, build_datalist
 from .indexer import CollectionIndex, index_collection
+from .items import datalist_section
 from .splits import SECTIONS, SPLITS
 
 __all__ = ["CBISDDSMDataset", "TASKS"]
@@ -32,7 +33,8 @@ class CBISDDSMDataset(Randomizable, CacheDataset):
 
     The download is indexed (CSV rows matched to files, mask and crop told apart by content, bad rows skipped and
     reported) and split by woman. Items are dictionaries of file paths and metadata (see
-    :mod:`monai_cbis.data.datalist`); pass ``transform`` to load and preprocess them.
+    :mod:`monai_cbis.data.datalist`); pass ``transform`` to load and preprocess them. They are the items that
+    :func:`monai_cbis.data.section_items` gives the bundle configs for the same arguments, shuffled with ``seed``.
 
     Args:
         root_dir: a CBIS-DDSM download in any supported layout (classic TCIA, NBIA descriptive, Kaggle JPEG), or a
@@ -120,9 +122,9 @@ class CBISDDSMDataset(Randomizable, CacheDataset):
         self.R.shuffle(data)
 
     def _generate_data_list(self) -> list[dict]:
-        data = list(self.datalist[self.section])
-        if self.keys is not None:
-            data = [{k: item[k] for k in self.keys if k in item} for item in data]
+        """The section's items (:func:`~monai_cbis.data.items.datalist_section`, the rule the bundles' items use),
+        reordered with ``self.R``. An empty section gives an empty dataset, as in MONAI's datasets."""
+        data = datalist_section(self.datalist, self.section, keys=self.keys, allow_empty=True)
         # The validation draw above consumed self.R identically for every section built with the same seed, so the
         # sections stay disjoint; the item order is then shuffled reproducibly.
         order = np.arange(len(data))

@@ -9,11 +9,15 @@ remedies for an unbalanced training set, usually one or the other, not both:
 * :func:`class_balanced_sampler` for the ``DataLoader``: items of rare classes are drawn more often (with
   replacement), so every class is drawn equally often in expectation; the loss stays unweighted.
 
-In a bundle config::
+A classifier bundle picks one with its ``class_balance`` setting (:data:`CLASS_BALANCE`): :func:`train_sampler`
+and :func:`loss_class_weights` read it, so the config holds no branch. In a bundle config::
 
-    "sampler": {"_target_": "monai_cbis.data.class_balanced_sampler", "items": "@train#items", "seed": "@seed"},
+    "sampler": {"_target_": "monai_cbis.data.train_sampler", "items": "@train#items",
+                "class_balance": "@class_balance", "seed": "@seed"},
     "dataloader": {"_target_": "DataLoader", "dataset": "@train#dataset", "sampler": "@train#sampler",
-                   "shuffle": false, ...}
+                   "shuffle": "$@train#sampler is None", ...},
+    "loss": {"_target_": "torch.nn.CrossEntropyLoss", "weight": {"_target_": "monai_cbis.data.loss_class_weights",
+             "items": "@train#items", "class_balance": "@class_balance", "num_classes": "@num_classes"}}
 """
 
 from __future__ import annotations
@@ -26,7 +30,18 @@ import numpy as np
 import torch
 from torch.utils.data import Sampler, WeightedRandomSampler
 
-__all__ = ["class_index", "class_counts", "class_weights", "class_balanced_sampler"]
+__all__ = [
+    "CLASS_BALANCE",
+    "class_index",
+    "class_counts",
+    "class_weights",
+    "class_balanced_sampler",
+    "loss_class_weights",
+    "train_sampler",
+]
+
+#: How the classifiers balance benign and malignant: a weighted sampler, loss weights, or not at all.
+CLASS_BALANCE = ("sampler", "loss_weights", "none")
 
 
 def class_index(value, num_classes: int | None = None) -> int:
@@ -179,3 +194,50 @@ def class_balanced_sampler(
     )
     sampler.num_samples_per_rank = -(-n // sampler.num_replicas)
     return sampler
+
+
+def _check_balance(class_balance: str) -> None:
+    if class_balance not in CLASS_BALANCE:
+        raise ValueError(f"Unsupported class_balance: {class_balance!r}, available options are {list(CLASS_BALANCE)}.")
+
+
+def train_sampler(
+    items: Sequence[Mapping], class_balance: str = "sampler", seed: int = 0, distributed: bool = False
+) -> Sampler | None:
+    """The training sampler of a classifier bundle (the DataLoader shuffles only when this is None).
+
+    ``class_balance="sampler"``: every class drawn equally often (no image is duplicated on disk), see
+    :func:`class_balanced_sampler` (label key ``"label"``); otherwise ``None`` (plain shuffling) or, with
+    ``distributed``, a shuffling ``DistributedSampler``.
+
+    Raises:
+        ValueError: ``class_balance`` is not one of :data:`CLASS_BALANCE`.
+    """
+    _check_balance(class_balance)
+    if class_balance == "sampler":
+        return class_balanced_sampler(items, label_key="label", seed=seed, distributed=distributed)
+    if distributed:
+        from monai.data import DistributedSampler
+
+        return DistributedSampler(items, shuffle=True, even_divisible=True)
+    return None
+
+
+def loss_class_weights(
+    items: Sequence[Mapping], class_balance: str = "sampler", num_classes: int = 2, device=None
+) -> torch.Tensor | None:
+    """``CrossEntropyLoss(weight=...)``: :func:`class_weights` of the ``"label"`` key when
+    ``class_balance="loss_weights"``, else None.
+
+    Raises:
+        ValueError: ``class_balance`` is not one of :data:`CLASS_BALANCE`.
+
+    Example:
+        >>> loss_class_weights([{"label": 0}] * 3 + [{"label": 1}], "loss_weights").tolist()
+        [0.5, 1.5]
+    """
+    _check_balance(class_balance)
+    if class_balance != "loss_weights":
+        return None
+    weights = class_weights(items, label_key="label", num_classes=num_classes)
+    return weights.to(device) if device is not None else weights

@@ -37,3 +37,9 @@ def mutable_copy(tmp_path):
         return str(dst), moved
 
     return copy
+
+
+@pytest.fixture(scope="session")
+def small_demo(tmp_path_factory):
+    """A small classic collection for the lesion-item and inference-input tests (read-only)."""
+    return make_synthetic_cbis(tmp_path_factory.mktemp("lesions") / "cbis", layout="classic", cases=10, seed=2)

@@ -13,7 +13,14 @@ import torch
 from monai.data import DistributedWeightedRandomSampler
 from torch.utils.data import WeightedRandomSampler
 
-from monai_cbis.data import class_balanced_sampler, class_counts, class_index, class_weights
+from monai_cbis.data import (
+    class_balanced_sampler,
+    class_counts,
+    class_index,
+    class_weights,
+    loss_class_weights,
+    train_sampler,
+)
 from monai_cbis.data import sampling as sampling_module
 
 
@@ -138,6 +145,17 @@ def test_bundle_config_and_dataloader():
     loader = ConfigParser(config).get_parsed_content("train#dataloader")
     batches = list(loader)
     assert len(batches) == 4 and tuple(batches[0]["label"].shape) == (4,)
+
+
+def test_class_balance_modes():
+    items = [{"label": 0}] * 6 + [{"label": 1}] * 2
+    assert isinstance(train_sampler(items, "sampler"), torch.utils.data.WeightedRandomSampler)
+    assert train_sampler(items, "loss_weights") is None and train_sampler(items, "none") is None
+    assert loss_class_weights(items, "sampler") is None
+    weights = loss_class_weights(items, "loss_weights", num_classes=2)
+    assert weights[1] / weights[0] == pytest.approx(3.0)
+    with pytest.raises(ValueError, match=r"Unsupported class_balance: 'oversample'"):
+        train_sampler(items, "oversample")
 
 
 def test_docstring_examples():
