@@ -1,4 +1,4 @@
-"""``python -m monai_cbis.zoo {check,write} [--bundles_dir DIR] [NAME ...]``."""
+"""``python -m monai_cbis.zoo {check,write} [--bundles_dir DIR] [--refresh_versions] [NAME ...]``."""
 
 from __future__ import annotations
 
@@ -15,10 +15,15 @@ def main(argv=None) -> int:
     p.add_argument("action", choices=["check", "write"])
     p.add_argument("names", nargs="*", help="bundle folder names (default: all)")
     p.add_argument("--bundles_dir", default=default_dir, help=f"default: {default_dir}")
-    args = p.parse_args(argv)
+    p.add_argument(
+        "--refresh_versions",
+        action="store_true",
+        help="write: record the installed package versions in metadata.json (default: keep the recorded ones)",
+    )
+    args = p.parse_intermixed_args(argv)  # names may follow the options
     try:
         if args.action == "write":
-            for path in write_bundles(args.bundles_dir, args.names):
+            for path in write_bundles(args.bundles_dir, args.names, args.refresh_versions):
                 print(f"wrote {path}")
             return 0
         problems = check_bundles(args.bundles_dir, args.names)

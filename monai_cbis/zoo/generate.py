@@ -2,7 +2,8 @@
 
 Generated per bundle: ``configs/{train,evaluate,inference,multi_gpu_train,metadata}.json``,
 ``configs/logging.conf``, ``LICENSE`` and ``docs/data_license.txt``. Each bundle's ``docs/README.md`` is written by
-hand (it holds that bundle's measured figures) and is only checked for presence.
+hand (it holds that bundle's measured figures) and is only checked for presence. ``metadata.json`` is compared with
+the package versions it already records (:mod:`~monai_cbis.zoo.versions`): installed versions alone are no drift.
 
 Example:
     >>> check_bundles("bundles")  # doctest: +SKIP
@@ -19,6 +20,7 @@ from importlib import resources
 from ..atomic import atomic_write
 from .specs import SPECS, BundleSpec
 from .templates import CONFIG_FILES
+from .versions import keep_recorded_versions
 
 __all__ = ["render_bundle", "write_bundles", "check_bundles", "STATIC_FILES"]
 
@@ -28,6 +30,8 @@ STATIC_FILES = {
     "logging.conf": "configs/logging.conf",
     "data_license.txt": "docs/data_license.txt",
 }
+
+_METADATA = "configs/metadata.json"
 
 
 def _dump(cfg: dict) -> str:
@@ -51,16 +55,39 @@ def _selected(names) -> list[BundleSpec]:
     return [SPECS[n] for n in names]
 
 
-def write_bundles(bundles_dir: str | os.PathLike, names=None) -> list[str]:
-    """(Re)write the generated files of the named bundles (all by default); returns the files that changed."""
+def _read(path: str) -> str | None:
+    if not os.path.isfile(path):
+        return None
+    with open(path, encoding="utf-8") as f:
+        return f.read()
+
+
+def _expected(spec: BundleSpec, folder: str, refresh_versions: bool = False) -> dict[str, str]:
+    """:func:`render_bundle`, with the package versions the folder's ``metadata.json`` records (unless refreshed)."""
+    files = render_bundle(spec)
+    recorded = None if refresh_versions else _read(os.path.join(folder, _METADATA))
+    if recorded is not None:
+        try:
+            recorded_meta = json.loads(recorded)
+        except ValueError:  # not JSON: it differs, and write replaces it
+            return files
+        if isinstance(recorded_meta, dict):
+            files[_METADATA] = _dump(keep_recorded_versions(json.loads(files[_METADATA]), recorded_meta))
+    return files
+
+
+def write_bundles(bundles_dir: str | os.PathLike, names=None, refresh_versions: bool = False) -> list[str]:
+    """(Re)write the generated files of the named bundles (all by default); returns the files that changed.
+
+    ``metadata.json`` keeps the package versions it records unless ``refresh_versions`` (then: the installed ones).
+    """
     changed = []
     for spec in _selected(names):
-        for rel, text in render_bundle(spec).items():
-            path = os.path.join(bundles_dir, spec.name, rel)
-            if os.path.isfile(path):
-                with open(path, encoding="utf-8") as f:
-                    if f.read() == text:
-                        continue
+        folder = os.path.join(bundles_dir, spec.name)
+        for rel, text in _expected(spec, folder, refresh_versions).items():
+            path = os.path.join(folder, rel)
+            if _read(path) == text:
+                continue
             os.makedirs(os.path.dirname(path), exist_ok=True)
             atomic_write(path, lambda f, t=text: f.write(t), mode="w")
             changed.append(path)
@@ -68,18 +95,20 @@ def write_bundles(bundles_dir: str | os.PathLike, names=None) -> list[str]:
 
 
 def check_bundles(bundles_dir: str | os.PathLike, names=None) -> list[str]:
-    """Every way the bundle folders differ from their specs, one line each (``[]`` when all are up to date)."""
+    """Every way the bundle folders differ from their specs, one line each (``[]`` when all are up to date).
+
+    Package version values in ``metadata.json`` are not compared (:mod:`~monai_cbis.zoo.versions`).
+    """
     problems = []
     for spec in _selected(names):
         folder = os.path.join(bundles_dir, spec.name)
-        for rel, text in render_bundle(spec).items():
+        for rel, text in _expected(spec, folder).items():
             path = os.path.join(folder, rel)
-            if not os.path.isfile(path):
+            found = _read(path)
+            if found is None:
                 problems.append(f"{path}: missing")
-                continue
-            with open(path, encoding="utf-8") as f:
-                if f.read() != text:
-                    problems.append(f"{path}: differs from what monai_cbis.zoo generates")
+            elif found != text:
+                problems.append(f"{path}: differs from what monai_cbis.zoo generates")
         if not os.path.isfile(os.path.join(folder, "docs", "README.md")):
             problems.append(f"{os.path.join(folder, 'docs', 'README.md')}: missing (written by hand)")
     return problems

@@ -1,14 +1,23 @@
 """What differs between the project's bundles: one :class:`BundleSpec` per bundle folder under ``bundles/``.
 
-Everything else (handlers, sections, evaluation, DDP, zoo metadata layout) is shared by the templates in
-:mod:`monai_cbis.zoo.templates`, so the eight bundles cannot drift apart.
+A spec names its family (:mod:`.families`: metrics, loss, post-processing, report) and its item level
+(:mod:`.levels`: ``image`` or ``abnormality``, the data layer's words); everything else the bundles share is written
+once by the templates (:mod:`.training`, :mod:`.inference`, :mod:`.metadata`), so the eight bundles cannot drift
+apart. Each spec also carries the published figure it reproduces (:attr:`BundleSpec.published`).
+
+Example:
+    >>> SPECS["unet_roi"].level, SPECS["unet_roi"].published["figures"]
+    ('abnormality', {'lesion_dice': 0.8402, 'lesion_iou': 0.7246})
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-__all__ = ["BundleSpec", "SPECS", "CLASSIFIER_ARCHS"]
+from .families import get_family
+from .levels import get_level
+
+__all__ = ["BundleSpec", "SPECS", "CLASSIFIER_ARCHS", "PUBLISHED_KEYS"]
 
 _CBIS = (
     "Lee, R. S. et al. A curated mammography data set for use in computer-aided detection and diagnosis research. "
@@ -18,14 +27,27 @@ _PAPER_B = (
     "Paper B: deep learning for CBIS-DDSM classification (VGG16, ResNet50, DenseNet121, MobileNetV2, ViT-B/16) and "
     "lesion segmentation (U-Net, DeepLabV3+) on lesion crops (shared/seeds/004)"
 )
+_NOT_THIS_RUN = "Published numbers, not results of this run."
+
+#: The keys of :attr:`BundleSpec.published`, in order.
+PUBLISHED_KEYS = ("paper", "metric", "setting", "figures", "figures_from_scratch", "note")
 
 
 @dataclass(frozen=True)
 class BundleSpec:
-    """One bundle: its identity, texts for ``metadata.json``, and the values its configs differ in."""
+    """One bundle: its identity, texts for ``metadata.json``, and the values its configs differ in.
+
+    ``family`` and ``level`` are checked on creation (:func:`~monai_cbis.zoo.families.get_family`,
+    :func:`~monai_cbis.zoo.levels.get_level`). ``published`` is the published figure this bundle reproduces, or
+    None: ``{"paper": "A" | "B", "metric": <label>, "setting": <text>, "figures": {<metrics.json key>: value},
+    "figures_from_scratch": {<metrics.json key>: value} (or {}), "note": <text>}``; ``evaluate.json`` hands it to
+    the report handler (``paper_reference``) and ``metadata.json`` records it (``published_reference``).
+    ``extra_packages`` are names of packages whose installed versions ``metadata.json`` records besides the shared
+    ones (:mod:`.versions`).
+    """
 
     name: str
-    family: str  #: "segmentation" | "classification"
+    family: str  #: a key of :data:`~monai_cbis.zoo.families.FAMILIES`: "segmentation" | "classification"
     title: str
     task_text: str
     description: str
@@ -38,7 +60,7 @@ class BundleSpec:
     preset: str
     preset_args: dict
     inference_preset_args: dict
-    level: str  #: "image" (one item per film) or "lesion" (one per CSV row)
+    level: str  #: "image" (one item per film) or "abnormality" (one per CSV row), as in monai_cbis.data.datalist
     task: str
     image_size: int
     input_channels: int
@@ -48,13 +70,33 @@ class BundleSpec:
     batch_size: int
     early_stop_patience: int
     lr_patience: int
-    loss: dict = field(default_factory=dict)
+    loss: dict = field(default_factory=dict)  #: empty: the family's loss
     extra_params: dict = field(default_factory=dict)  #: top-level parameters of train.json and inference.json
     item_keys: tuple[str, ...] = ("image", "label")
     find_unused_parameters: bool = False
-    extra_packages: dict = field(default_factory=dict)
+    extra_packages: tuple[str, ...] = ()
     version: str = "0.1.0"
     changelog: tuple = ()
+    published: dict | None = None
+
+    def __post_init__(self):
+        get_family(self.family)
+        get_level(self.level)
+        if self.published is not None and tuple(self.published) != PUBLISHED_KEYS:
+            raise ValueError(
+                f"Bundle {self.name!r}: published has keys {list(self.published)}, expected {list(PUBLISHED_KEYS)}."
+            )
+
+    def network_def(self, pretrained: object) -> dict:
+        """The ``network_def`` config; ``pretrained`` is added for a network that can load ImageNet weights."""
+        net = dict(self.network)
+        if self.pretrainable:
+            net["pretrained"] = pretrained
+        return net
+
+    def preset_config(self, **extra) -> dict:
+        """The ``preset`` config (:func:`monai_cbis.transforms.get_preset`) with this bundle's arguments."""
+        return {"_target_": "monai_cbis.transforms.get_preset", "name": self.preset, **self.preset_args, **extra}
 
 
 def _unet_effb3() -> BundleSpec:
@@ -106,11 +148,25 @@ def _unet_effb3() -> BundleSpec:
         changelog=(
             ("0.1.0", "first release: paper A's U-Net with an EfficientNet-B3 encoder on full CBIS-DDSM mammograms"),
         ),
+        published={
+            "paper": "A",
+            "metric": "Dice / IoU incl. background",
+            "setting": (
+                "U-Net + EfficientNet-B3, full mammograms at 224 x 224; almost certainly averages in the background"
+            ),
+            "figures": {"mean_dice_incl_background": 0.968, "mean_iou_incl_background": 0.956},
+            "figures_from_scratch": {},
+            "note": (
+                f"{_NOT_THIS_RUN} Paper A (U-Net + EfficientNet-B3, full mammograms at 224 x 224) almost certainly "
+                "averages in the background class: compare it with mean_dice_incl_background / "
+                "mean_iou_incl_background, not with lesion_dice / lesion_iou."
+            ),
+        },
     )
 
 
 def _roi_segmenter(
-    name: str, title: str, network: dict, channels: int, extra_refs: tuple, packages: dict
+    name: str, title: str, network: dict, channels: int, extra_refs: tuple, packages: tuple, published: dict
 ) -> BundleSpec:
     return BundleSpec(
         name=name,
@@ -138,7 +194,7 @@ def _roi_segmenter(
         preset="roi_crop",
         preset_args={"image_size": "@image_size", "mask_key": "label", "margin": "@margin", "out_channels": channels},
         inference_preset_args={"mask_key": "mask", "missing_mask": "whole_image"},
-        level="lesion",
+        level="abnormality",
         task="mass",
         image_size=512,
         input_channels=channels,
@@ -152,7 +208,22 @@ def _roi_segmenter(
         extra_params={"margin": 64},
         extra_packages=packages,
         changelog=(("0.1.0", f"first release: paper B's {title} on CBIS-DDSM lesion crops"),),
+        published=published,
     )
+
+
+def _paper_b_segmentation(setting: str, dice: float, iou: float) -> dict:
+    return {
+        "paper": "B",
+        "metric": "lesion Dice / IoU",
+        "setting": setting,
+        "figures": {"lesion_dice": dice, "lesion_iou": iou},
+        "figures_from_scratch": {},
+        "note": (
+            f"{_NOT_THIS_RUN} Paper B (512 x 512 ROI crops) reports lesion Dice / IoU: compare with lesion_dice / "
+            "lesion_iou of an ROI-crop model."
+        ),
+    }
 
 
 #: Paper B's classifiers: timm_classifier arch -> (title, preset overrides, network overrides). The ViT takes its
@@ -169,6 +240,40 @@ CLASSIFIER_ARCHS = {
         {"head_norm": True, "img_size": "@image_size"},
     ),
 }
+
+
+#: Paper B's test accuracy per classifier (shared/seeds/004): (pretrained, from scratch). Section 4.2 gives the
+#: from-scratch figures ("the model trained from scratch achieved 71.56% test accuracy" ...); ViT-B/16 was only
+#: trained pretrained.
+_PAPER_B_ACCURACY = {
+    "vgg16": (0.7739, 0.7156),
+    "resnet50": (0.7646, 0.6154),
+    "densenet121": (0.7692, 0.6131),
+    "mobilenetv2": (0.6294, 0.5105),
+    "vit_b16": (0.7273, None),
+}
+
+
+def _paper_b_classification(arch: str, title: str) -> dict:
+    pretrained, scratch = _PAPER_B_ACCURACY[arch]
+    scratch_text = (
+        "figures_from_scratch is its accuracy without ImageNet weights"
+        if scratch is not None
+        else f"paper B trained {title} pretrained only (no from-scratch figure)"
+    )
+    return {
+        "paper": "B",
+        "metric": "test accuracy",
+        "setting": "224 x 224 inputs, classes balanced by augmentation before the training / test split",
+        "figures": {"accuracy": pretrained},
+        "figures_from_scratch": {} if scratch is None else {"accuracy": scratch},
+        "note": (
+            f"{_NOT_THIS_RUN} Paper B classifies ROI crops (pretrained networks, test accuracy on a near 50/50 test "
+            f"set); {scratch_text}. Whole-image malignancy AUCs on the official split range over 0.76-0.88 in the "
+            "literature (Shen et al. 2019: 0.88 single model, independent re-runs about 0.78). Read accuracy beside "
+            "majority_baseline_accuracy."
+        ),
+    }
 
 
 def _classifier(arch: str) -> BundleSpec:
@@ -207,7 +312,7 @@ def _classifier(arch: str) -> BundleSpec:
         preset="lesion_classification",
         preset_args={"image_size": "@image_size", "crop": "@crop_lesion", "margin": "@margin", **preset_extra},
         inference_preset_args={},
-        level="lesion",
+        level="abnormality",
         task="both",
         image_size=224,
         input_channels=3,
@@ -224,8 +329,9 @@ def _classifier(arch: str) -> BundleSpec:
             "class_balance": "sampler",
             "trainable_layers": None,
         },
-        extra_packages={"timm": "1.0.31"},
+        extra_packages=("timm",),
         changelog=(("0.1.0", f"first release: paper B's {title} benign/malignant classifier"),),
+        published=_paper_b_classification(arch, title),
     )
 
 
@@ -238,7 +344,8 @@ def _specs() -> dict[str, BundleSpec]:
             {"_target_": "monai_cbis.networks.roi_unet", "in_channels": 1, "out_channels": 1, "dropout": 0.1},
             1,
             ("Ronneberger, O. et al. U-Net: Convolutional Networks for Biomedical Image Segmentation. MICCAI 2015",),
-            {},
+            (),
+            _paper_b_segmentation("U-Net on 512 x 512 ROI crops", 0.8402, 0.7246),
         ),
         _roi_segmenter(
             "deeplabv3plus_r50",
@@ -250,7 +357,8 @@ def _specs() -> dict[str, BundleSpec]:
                 "Segmentation. ECCV 2018",
                 "Iakubovskii, P. Segmentation Models Pytorch, https://github.com/qubvel-org/segmentation_models.pytorch",
             ),
-            {"segmentation-models-pytorch": "0.6.0"},
+            ("segmentation-models-pytorch",),
+            _paper_b_segmentation("DeepLabV3+ (ResNet50) on 512 x 512 ROI crops", 0.8294, 0.7087),
         ),
         *[_classifier(a) for a in CLASSIFIER_ARCHS],
     ]

@@ -1,0 +1,264 @@
+"""What differs between the bundle families: one :class:`BundleFamily` object per family in :data:`FAMILIES`.
+
+A family says what a bundle predicts and how it is scored: validation metrics (the first is the key metric), loss,
+post-processing, report handler, inference outputs, the training sampler and the network outputs in
+``metadata.json``. The templates (:mod:`.training`, :mod:`.inference`, :mod:`.metadata`) read these objects and
+never branch on a family's name, so a new family (a detector, say) is one more object here, added to
+:data:`FAMILIES`.
+
+Example:
+    >>> get_family("classification").key_metric
+    'val_auc'
+    >>> get_family("detection")
+    Traceback (most recent call last):
+    ...
+    ValueError: Unsupported bundle family: 'detection', available options are ['segmentation', 'classification'].
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .levels import ItemLevel
+    from .specs import BundleSpec
+
+__all__ = ["BundleFamily", "SEGMENTATION", "CLASSIFICATION", "FAMILIES", "get_family"]
+
+_PRED_LABEL = "$monai.handlers.from_engine(['pred', 'label'])"
+
+
+@dataclass(frozen=True)
+class BundleFamily:
+    """One bundle family: the config pieces its bundles share and the other families do not.
+
+    Attributes:
+        name: the family's name, what :attr:`BundleSpec.family <monai_cbis.zoo.specs.BundleSpec.family>` holds.
+        metrics: validation metric name -> metric handler config; the first is the default ``key_metric``.
+        validation_postprocessing: transforms between the network and the metrics (validation and evaluation).
+        report_handler: the evaluation report handler (``evaluate.json`` adds ``model_name`` and the published
+            reference of the bundle's spec).
+        items_target: what an abnormality-level item is scored against (``lesion_items``' ``target``).
+        pred_output: ``spec -> dict``, the ``pred`` entry of ``metadata.json``'s ``network_data_format`` outputs.
+        eval_metrics: the report's headline metrics, listed in ``metadata.json``.
+        inference_postprocessing: ``(spec, level) -> list``, the transforms after the network in ``inference.json``
+            (including any that write outputs).
+        items_extra: arguments added to every items config (classification: ``num_classes``).
+        loss: the family's loss config; None: every bundle's spec gives its own (``BundleSpec.loss``).
+        optimizer_params: the expression for the optimizer's parameters.
+        train_sampler: the training sampler config, or None to shuffle. A family sampler must take
+            ``distributed=True`` under ``torchrun``; without one, multi-GPU training uses MONAI's
+            ``DistributedSampler``.
+        inference_handlers: handlers ``inference.json`` adds after the checkpoint loader and stats (output writers).
+    """
+
+    name: str
+    metrics: Mapping[str, dict]
+    validation_postprocessing: tuple[dict, ...]
+    report_handler: dict
+    items_target: str
+    pred_output: Callable[[BundleSpec], dict]
+    eval_metrics: tuple[str, ...]
+    inference_postprocessing: Callable[[BundleSpec, ItemLevel], list[dict]]
+    items_extra: Mapping[str, object] = field(default_factory=dict)
+    loss: dict | None = None
+    optimizer_params: str = "$@network.parameters()"
+    train_sampler: dict | None = None
+    inference_handlers: tuple[dict, ...] = ()
+
+    def __post_init__(self):
+        if not self.metrics:
+            raise ValueError(f"Bundle family {self.name!r} needs at least one validation metric (its key metric).")
+
+    @property
+    def key_metric(self) -> str:
+        """The default ``key_metric`` of train.json (checkpoint, early stopping, learning-rate plateau)."""
+        return next(iter(self.metrics))
+
+    @property
+    def metric_names(self) -> list[str]:
+        """Every validation metric's name, key metric first."""
+        return list(self.metrics)
+
+    def loss_config(self, spec: BundleSpec) -> dict:
+        """The bundle's loss: its spec's own, else the family's.
+
+        Raises:
+            ValueError: neither the spec nor the family gives a loss.
+        """
+        if spec.loss:
+            return dict(spec.loss)
+        if self.loss is None:
+            raise ValueError(
+                f"Bundle {spec.name!r} of family {self.name!r} needs a loss in its spec (BundleSpec.loss)."
+            )
+        return dict(self.loss)
+
+
+def _mask_writer(level: ItemLevel) -> list[dict]:
+    steps: list[dict] = []
+    if level.output_name_key is not None:
+        steps.append(
+            {"_target_": "monai_cbis.transforms.CopyFilenamed", "keys": "pred", "source_key": level.output_name_key}
+        )
+    steps.append(
+        {
+            "_target_": "SaveImaged",
+            "keys": "pred",
+            "output_dir": "@output_dir",
+            "output_ext": ".png",
+            "output_postfix": "",
+            "output_dtype": "$np.uint8",
+            "scale": 255,
+            "resample": False,
+            "separate_folder": False,
+            "data_root_dir": level.output_root,
+            "print_log": False,
+        }
+    )
+    return steps
+
+
+def _segmentation_inference(spec: BundleSpec, level: ItemLevel) -> list[dict]:
+    """Sigmoid, back onto the input film (inverting the preprocessing), threshold, write the mask as PNG."""
+    return [
+        {"_target_": "Activationsd", "keys": "pred", "sigmoid": True},
+        {
+            "_target_": "Invertd",
+            "keys": "pred",
+            "transform": "@preprocessing",
+            "orig_keys": "image",
+            "nearest_interp": False,
+            "to_tensor": True,
+        },
+        {"_target_": "AsDiscreted", "keys": "pred", "threshold": 0.5},
+        *_mask_writer(level),
+        {"_target_": "SqueezeDimd", "keys": "pred", "dim": 0},
+    ]
+
+
+def _segmentation_output(spec: BundleSpec) -> dict:
+    return {
+        "type": "image",
+        "format": "segmentation",
+        "num_channels": 1,
+        "spatial_shape": [spec.image_size, spec.image_size],
+        "dtype": "float32",
+        "value_range": [0, 1],
+        "is_patch_data": False,
+        "channel_def": {"0": "background", "1": "lesion"},
+    }
+
+
+#: Binary lesion masks: Dice (key metric) and IoU incl. background on thresholded sigmoid outputs.
+SEGMENTATION = BundleFamily(
+    name="segmentation",
+    metrics={
+        "val_mean_dice": {"_target_": "MeanDice", "include_background": True, "output_transform": _PRED_LABEL},
+        "val_mean_iou": {"_target_": "MeanIoUHandler", "include_background": True, "output_transform": _PRED_LABEL},
+    },
+    validation_postprocessing=(
+        {"_target_": "Activationsd", "keys": "pred", "sigmoid": True},
+        {"_target_": "AsDiscreted", "keys": "pred", "threshold": 0.5},
+    ),
+    report_handler={
+        "_target_": "monai_cbis.evaluation.SegmentationReportHandler",
+        "output_dir": "@output_dir",
+        "num_overlays": 8,
+    },
+    items_target="mask",
+    pred_output=_segmentation_output,
+    eval_metrics=("lesion_dice", "lesion_iou"),
+    inference_postprocessing=_segmentation_inference,
+)
+
+
+def _classification_inference(spec: BundleSpec, level: ItemLevel) -> list[dict]:
+    """Softmax, then drop the image: the class needs none of it, and MONAI Label's BundleInferTask appends a
+    Restored that would resize the probabilities to the image's spatial_shape in its metadata."""
+    return [
+        {"_target_": "Activationsd", "keys": "pred", "softmax": True},
+        {"_target_": "DeleteItemsd", "keys": ["image", "image_meta_dict"]},
+    ]
+
+
+def _classification_output(spec: BundleSpec) -> dict:
+    return {
+        "type": "probabilities",
+        "format": "classes",
+        "num_channels": 2,
+        "spatial_shape": [2],
+        "dtype": "float32",
+        "value_range": [0, 1],
+        "is_patch_data": False,
+        "channel_def": {"0": "benign", "1": "malignant"},
+    }
+
+
+#: Benign / malignant: ROC AUC (key metric) and accuracy on softmax outputs; class balance by a weighted sampler
+#: or loss weights (``class_balance``); only the trainable layers are optimised (``trainable_layers``).
+CLASSIFICATION = BundleFamily(
+    name="classification",
+    metrics={
+        "val_auc": {"_target_": "ROCAUC", "output_transform": _PRED_LABEL},
+        "val_accuracy": {
+            "_target_": "ignite.metrics.Accuracy",
+            "output_transform": "$monai_cbis.handlers.class_scores_and_indices()",
+        },
+    },
+    # probabilities stay in pred (ROC AUC, report); the label becomes one-hot for ROCAUC
+    validation_postprocessing=(
+        {"_target_": "Activationsd", "keys": "pred", "softmax": True},
+        {"_target_": "AsDiscreted", "keys": "label", "to_onehot": "@num_classes"},
+    ),
+    report_handler={
+        "_target_": "monai_cbis.evaluation.ClassificationReportHandler",
+        "output_dir": "@output_dir",
+        "positive_index": "$@num_classes - 1",
+    },
+    items_target="pathology",
+    pred_output=_classification_output,
+    eval_metrics=("accuracy", "roc_auc"),
+    inference_postprocessing=_classification_inference,
+    items_extra={"num_classes": "@num_classes"},
+    loss={
+        "_target_": "torch.nn.CrossEntropyLoss",
+        "weight": {
+            "_target_": "monai_cbis.bundle.loss_class_weights",
+            "items": "@train#items",
+            "class_balance": "@class_balance",
+            "num_classes": "@num_classes",
+            "device": "@device",
+        },
+    },
+    optimizer_params="$[p for p in @network.parameters() if p.requires_grad]",
+    train_sampler={
+        "_target_": "monai_cbis.bundle.train_sampler",
+        "items": "@train#items",
+        "class_balance": "@class_balance",
+        "seed": "@seed",
+    },
+    inference_handlers=(
+        {
+            "_target_": "monai_cbis.handlers.ClassificationCSVWriter",
+            "output_file": "$@output_dir + '/predictions.csv'",
+            "class_names": "$monai_cbis.bundle.pathology_classes(@num_classes)",
+        },
+    ),
+)
+
+#: family name -> family. A new family is one :class:`BundleFamily` added here.
+FAMILIES: dict[str, BundleFamily] = {f.name: f for f in (SEGMENTATION, CLASSIFICATION)}
+
+
+def get_family(name: str) -> BundleFamily:
+    """The :class:`BundleFamily` called ``name``.
+
+    Raises:
+        ValueError: ``name`` is not in :data:`FAMILIES` (the message lists the options).
+    """
+    if name not in FAMILIES:
+        raise ValueError(f"Unsupported bundle family: {name!r}, available options are {list(FAMILIES)}.")
+    return FAMILIES[name]

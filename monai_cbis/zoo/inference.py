@@ -1,0 +1,103 @@
+"""The templates that run a trained model: ``configs/evaluate.json`` and ``configs/inference.json``.
+
+``evaluate.json`` is layered on train.json (the test section, the best checkpoint, the family's report handler with
+the spec's published figures); ``inference.json`` stands alone, as MONAI Label and ``ckpt_export`` read it. Both get
+their pipeline the way train.json does: a ``preset`` object (:func:`monai_cbis.transforms.get_preset`) and
+``"$@preset.inference()"``.
+"""
+
+from __future__ import annotations
+
+from .families import get_family
+from .levels import get_level
+from .specs import BundleSpec
+
+__all__ = ["evaluate_config", "inference_config"]
+
+
+def _report_handler(spec: BundleSpec) -> dict:
+    handler = {**get_family(spec.family).report_handler, "model_name": spec.name}
+    if spec.published is not None:
+        handler["paper_reference"] = spec.published
+    return handler
+
+
+def evaluate_config(spec: BundleSpec) -> dict:
+    """``configs/evaluate.json``: layered on train.json; the test section, the best checkpoint, the report."""
+    return {
+        "validate#items#section": "test",
+        "dataset": "@validate#dataset",
+        "preprocessing": "@validate#preprocessing",
+        "inferer": "@validate#inferer",
+        "postprocessing": "@validate#postprocessing",
+        "evaluator": "@validate#evaluator",
+        "validate#handlers": [
+            {
+                "_target_": "CheckpointLoader",
+                "load_path": "$@ckpt_dir + '/model.pt'",
+                "load_dict": {"model": "@network"},
+                "map_location": "@device",
+            },
+            {"_target_": "StatsHandler", "iteration_log": False},
+            _report_handler(spec),
+        ],
+        "initialize": ["$monai.utils.set_determinism(seed=@seed)"],
+        "run": ["$@validate#evaluator.run()"],
+    }
+
+
+def inference_config(spec: BundleSpec) -> dict:
+    """``configs/inference.json``: stand-alone (no train.json); also what MONAI Label and ``ckpt_export`` read."""
+    family, level = get_family(spec.family), get_level(spec.level)
+    cfg: dict = {
+        "imports": ["$import torch", "$import numpy as np", "$import monai_cbis", "$import monai_cbis.bundle"],
+        "bundle_root": "$monai_cbis.bundle.infer_bundle_root()",
+        "output_dir": "$@bundle_root + '/eval/inference'",
+        "dataset_dir": "",
+    }
+    if level.reads_datalist:
+        cfg["datalist"] = ""
+        cfg["task"] = spec.task
+    cfg["image_size"] = [spec.image_size, spec.image_size]
+    cfg.update(spec.extra_params)
+    cfg.update(
+        {
+            "device": "$torch.device('cuda:0' if torch.cuda.is_available() else 'cpu')",
+            "network_def": spec.network_def(False),
+            "network": "$@network_def.to(@device)",
+            "preset": spec.preset_config(**spec.inference_preset_args),
+            "preprocessing": "$@preset.inference()",
+            "dataset": {"_target_": "Dataset", "data": dict(level.inference_items), "transform": "@preprocessing"},
+            "dataloader": {
+                "_target_": "DataLoader",
+                "dataset": "@dataset",
+                "batch_size": 1,
+                "shuffle": False,
+                "num_workers": 0,
+            },
+            "inferer": {"_target_": "SimpleInferer"},
+            "postprocessing": {"_target_": "Compose", "transforms": family.inference_postprocessing(spec, level)},
+            "handlers": [
+                {
+                    "_target_": "CheckpointLoader",
+                    "load_path": "$@bundle_root + '/models/model.pt'",
+                    "load_dict": {"model": "@network"},
+                    "map_location": "@device",
+                },
+                {"_target_": "StatsHandler", "iteration_log": False},
+                *family.inference_handlers,
+            ],
+            "evaluator": {
+                "_target_": "SupervisedEvaluator",
+                "device": "@device",
+                "val_data_loader": "@dataloader",
+                "network": "@network",
+                "inferer": "@inferer",
+                "postprocessing": "@postprocessing",
+                "val_handlers": "@handlers",
+            },
+            "initialize": ["$monai.utils.set_determinism(seed=0)"],
+            "run": ["$@evaluator.run()"],
+        }
+    )
+    return cfg

@@ -1,0 +1,279 @@
+"""The training templates: ``configs/train.json`` and ``configs/multi_gpu_train.json`` of every bundle.
+
+Each function maps a :class:`~monai_cbis.zoo.specs.BundleSpec` to one config as a plain dict. What the bundles share
+is written here once; what a family differs in comes from its :class:`~monai_cbis.zoo.families.BundleFamily`, what
+an item level differs in from its :class:`~monai_cbis.zoo.levels.ItemLevel`, and the rest from the spec. The logic
+the configs call lives in importable code (``monai_cbis.bundle``, ``.handlers``, ``.transforms``, ``.networks``,
+``.optim``, ``.distributed``), so the configs stay declarative.
+"""
+
+from __future__ import annotations
+
+from .families import BundleFamily, get_family
+from .levels import get_level
+from .specs import BundleSpec
+
+__all__ = ["train_config", "multi_gpu_config"]
+
+_FROM_LOSS = "$monai.handlers.from_engine(['loss'], first=True)"
+
+
+def _dataset(section: str) -> dict:
+    return {
+        "_target_": "monai_cbis.transforms.cached_dataset",
+        "data": f"@{section}#items",
+        "transform": f"@{section}#preprocessing",
+        "cache_dir": "@cache_dir",
+    }
+
+
+def _train_handlers(family: BundleFamily) -> list[dict]:
+    return [
+        {
+            "_target_": "monai_cbis.handlers.ResumableCheckpoint",
+            "ckpt_dir": "@ckpt_dir",
+            "resume": "@resume",
+            "save_dict": {"model": "@network", "optimizer": "@optimizer", "lr_scheduler": "@lr_scheduler"},
+            "map_location": "@device",
+        },
+        {
+            "_target_": "ValidationHandler",
+            "validator": "@validate#evaluator",
+            "epoch_level": True,
+            "interval": "@val_interval",
+        },
+        {
+            "_target_": "monai_cbis.handlers.lr_schedule_handler",
+            "lr_scheduler": "@lr_scheduler",
+            "validator": "@validate#evaluator",
+            "metric_name": "@key_metric",
+        },
+        {"_target_": "monai_cbis.handlers.GradientClipping", "max_norm": "@grad_clip"},
+        {
+            "_target_": "monai_cbis.handlers.EarlyStopOnValidation",
+            "validator": "@validate#evaluator",
+            "metric_name": "@key_metric",
+            "patience": "@early_stop_patience",
+        },
+        {"_target_": "StatsHandler", "tag_name": "train_loss", "output_transform": _FROM_LOSS},
+        {
+            "_target_": "TensorBoardStatsHandler",
+            "log_dir": "@output_dir",
+            "tag_name": "train_loss",
+            "output_transform": _FROM_LOSS,
+        },
+        {
+            "_target_": "monai_cbis.evaluation.TrainingCurvesHandler",
+            "output_dir": "@output_dir",
+            "validator": "@validate#evaluator",
+            "metric_names": family.metric_names,
+        },
+    ]
+
+
+def _parameters(spec: BundleSpec, family: BundleFamily) -> dict:
+    params: dict = {
+        "imports": [
+            "$import torch",
+            "$import monai",
+            "$import monai_cbis",
+            "$import monai_cbis.bundle",
+            "$import monai_cbis.handlers",
+            "$import monai_cbis.distributed",
+        ],
+        "bundle_root": "$monai_cbis.bundle.infer_bundle_root()",
+        "ckpt_dir": "$@bundle_root + '/models'",
+        "output_dir": "$@bundle_root + '/eval'",
+        "dataset_dir": "",
+        "data_root": {"_target_": "monai_cbis.bundle.resolve_dataset_dir", "dataset_dir": "@dataset_dir"},
+        "cache_dir": "$monai_cbis.bundle.cache_root() + '/preprocessed'",
+        "task": spec.task,
+        "split": "patient",
+        "seed": 0,
+        "val_frac": 0.2,
+        "image_size": [spec.image_size, spec.image_size],
+        **spec.extra_params,
+        "epochs": spec.epochs,
+        "batch_size": spec.batch_size,
+        "learning_rate": spec.learning_rate,
+        "lr_schedule": "plateau",
+        "warmup_epochs": 1,
+        "grad_clip": None,
+        "key_metric": family.key_metric,
+        "early_stop_patience": spec.early_stop_patience,
+        "num_workers": 0,
+        "amp": False,
+        "resume": False,
+    }
+    if spec.pretrainable:
+        params["use_imagenet_pretrain"] = False
+    return params
+
+
+def _train_section(spec: BundleSpec, family: BundleFamily) -> dict:
+    level = get_level(spec.level)
+    loader = {
+        "_target_": "DataLoader",
+        "dataset": "@train#dataset",
+        "batch_size": "@batch_size",
+        "shuffle": True,
+        "num_workers": "@num_workers",
+    }
+    if level.drop_last:
+        loader["drop_last"] = True
+    train: dict = {
+        "items": level.items(spec, family, "training", True),
+        "preprocessing": "$@preset.train()",
+        "dataset": _dataset("train"),
+    }
+    if family.train_sampler is not None:
+        train["sampler"] = dict(family.train_sampler)
+        loader.update({"sampler": "@train#sampler", "shuffle": "$@train#sampler is None"})
+    train.update(
+        {
+            "dataloader": loader,
+            "inferer": {"_target_": "SimpleInferer"},
+            "handlers": _train_handlers(family),
+            "trainer": {
+                "_target_": "SupervisedTrainer",
+                "max_epochs": "@epochs",
+                "device": "@device",
+                "train_data_loader": "@train#dataloader",
+                "network": "@network",
+                "loss_function": "@loss",
+                "optimizer": "@optimizer",
+                "inferer": "@train#inferer",
+                "amp": "@amp",
+                "train_handlers": "@train#handlers",
+            },
+        }
+    )
+    return train
+
+
+def _validate_section(spec: BundleSpec, family: BundleFamily) -> dict:
+    split = "monai_cbis.handlers.split_key_metric(@validate#metrics, @key_metric)"
+    return {
+        "items": get_level(spec.level).items(spec, family, "validation", True),
+        "preprocessing": "$@preset.inference()",
+        "dataset": _dataset("validate"),
+        "dataloader": {
+            "_target_": "DataLoader",
+            "dataset": "@validate#dataset",
+            "batch_size": "@batch_size",
+            "shuffle": False,
+            "num_workers": "@num_workers",
+        },
+        "inferer": {"_target_": "SimpleInferer"},
+        "postprocessing": {"_target_": "Compose", "transforms": list(family.validation_postprocessing)},
+        "metrics": dict(family.metrics),
+        "key_metric": f"${split}[0]",
+        "additional_metrics": f"${split}[1]",
+        "handlers": [
+            {"_target_": "StatsHandler", "iteration_log": False},
+            {"_target_": "TensorBoardStatsHandler", "log_dir": "@output_dir", "iteration_log": False},
+            {
+                "_target_": "CheckpointSaver",
+                "save_dir": "@ckpt_dir",
+                "save_dict": {"model": "@network"},
+                "save_key_metric": True,
+                "key_metric_filename": "model.pt",
+            },
+        ],
+        "evaluator": {
+            "_target_": "SupervisedEvaluator",
+            "device": "@device",
+            "val_data_loader": "@validate#dataloader",
+            "network": "@network",
+            "inferer": "@validate#inferer",
+            "postprocessing": "@validate#postprocessing",
+            "key_val_metric": "@validate#key_metric",
+            "additional_metrics": "@validate#additional_metrics",
+            "val_handlers": "@validate#handlers",
+            "amp": "@amp",
+        },
+    }
+
+
+def train_config(spec: BundleSpec) -> dict:
+    """``configs/train.json``: hyper-parameters on top, then ``train`` and ``validate`` sections (zoo layout)."""
+    family = get_family(spec.family)
+    cfg = _parameters(spec, family)
+    cfg.update(
+        {
+            "val_interval": 1,
+            "device": "$torch.device('cuda:0' if torch.cuda.is_available() else 'cpu')",
+            "network_def": spec.network_def("@use_imagenet_pretrain"),
+            "network": "$@network_def.to(@device)",
+            "preset": spec.preset_config(),
+            "loss": family.loss_config(spec),
+            "optimizer": {"_target_": "torch.optim.Adam", "params": family.optimizer_params, "lr": "@learning_rate"},
+            "lr_scheduler": {
+                "_target_": "monai_cbis.optim.lr_scheduler",
+                "optimizer": "@optimizer",
+                "schedule": "@lr_schedule",
+                "epochs": "@epochs",
+                "steps_per_epoch": "$len(@train#dataloader)",
+                "warmup_epochs": "@warmup_epochs",
+                "factor": 0.5,
+                "patience": spec.lr_patience,
+            },
+            "train": _train_section(spec, family),
+            "validate": _validate_section(spec, family),
+            "initialize": ["$monai.utils.set_determinism(seed=@seed)"],
+            "run": ["$@train#trainer.run()"],
+            "training": "%run",
+        }
+    )
+    return cfg
+
+
+def _ddp_train_sampler(family: BundleFamily) -> dict:
+    if family.train_sampler is not None:  # the family's own sampler shards itself
+        return {"train#sampler#distributed": True}
+    return {
+        "train#sampler": {
+            "_target_": "DistributedSampler",
+            "dataset": "@train#dataset",
+            "even_divisible": True,
+            "shuffle": True,
+        },
+        "train#dataloader#sampler": "@train#sampler",
+        "train#dataloader#shuffle": False,
+    }
+
+
+def multi_gpu_config(spec: BundleSpec) -> dict:
+    """``configs/multi_gpu_train.json``: layered on train.json for ``torchrun`` (NCCL on GPUs, gloo on CPUs)."""
+    return {
+        "device": "$monai_cbis.distributed.ddp_device()",
+        "network": {
+            "_target_": "torch.nn.parallel.DistributedDataParallel",
+            "module": "$@network_def.to(@device)",
+            "device_ids": "$monai_cbis.distributed.ddp_device_ids(@device)",
+            "find_unused_parameters": spec.find_unused_parameters,
+        },
+        **_ddp_train_sampler(get_family(spec.family)),
+        "train#trainer#train_handlers": {
+            "_target_": "monai_cbis.distributed.rank_zero_writers",
+            "handlers": "@train#handlers",
+        },
+        "validate#sampler": {
+            "_target_": "DistributedSampler",
+            "dataset": "@validate#dataset",
+            "even_divisible": False,
+            "shuffle": False,
+        },
+        "validate#dataloader#sampler": "@validate#sampler",
+        "validate#evaluator#val_handlers": {
+            "_target_": "monai_cbis.distributed.rank_zero_writers",
+            "handlers": "@validate#handlers",
+        },
+        "initialize": [
+            "$monai_cbis.distributed.init_distributed()",
+            "$monai.utils.set_determinism(seed=@seed)",
+        ],
+        "run": ["$@train#trainer.run()"],
+        "training": "%run",
+        "finalize": ["$monai_cbis.distributed.destroy_distributed()"],
+    }

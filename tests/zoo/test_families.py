@@ -1,0 +1,133 @@
+"""monai_cbis.zoo.families: one object per bundle family; the templates read it instead of branching on names."""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import inspect
+import json
+
+import pytest
+
+from monai_cbis.zoo import (
+    FAMILIES,
+    LEVELS,
+    SPECS,
+    BundleFamily,
+    get_family,
+    inference,
+    metadata,
+    render_bundle,
+    training,
+)
+
+
+def _configs(spec) -> dict:
+    return {k: json.loads(v) for k, v in render_bundle(spec).items() if k.endswith(".json")}
+
+
+def test_families_are_registered_by_name_and_every_spec_has_one():
+    assert list(FAMILIES) == ["segmentation", "classification"]
+    assert all(f.name == name for name, f in FAMILIES.items())
+    assert {s.family for s in SPECS.values()} == set(FAMILIES)
+
+
+def test_unknown_family_is_a_clear_error_listing_the_options():
+    with pytest.raises(ValueError, match=r"'detection', available options are \['segmentation', 'classification'\]"):
+        get_family("detection")
+    with pytest.raises(ValueError, match="available options"):
+        dataclasses.replace(SPECS["unet_roi"], family="detection")
+
+
+@pytest.mark.parametrize(
+    "name, key, names",
+    [
+        ("segmentation", "val_mean_dice", ["val_mean_dice", "val_mean_iou"]),
+        ("classification", "val_auc", ["val_auc", "val_accuracy"]),
+    ],
+)
+def test_key_metric_is_the_first_metric(name, key, names):
+    family = get_family(name)
+    assert family.key_metric == key and family.metric_names == names
+
+
+def test_a_family_needs_a_metric():
+    with pytest.raises(ValueError, match="at least one validation metric"):
+        dataclasses.replace(get_family("segmentation"), name="empty", metrics={})
+
+
+def test_a_segmentation_spec_without_a_loss_is_a_clear_error():
+    spec = dataclasses.replace(SPECS["unet_roi"], loss={})
+    with pytest.raises(ValueError, match="'unet_roi' of family 'segmentation' needs a loss"):
+        get_family("segmentation").loss_config(spec)
+
+
+def test_configs_read_the_family_object(monkeypatch):
+    """A new family is one object: its metrics, loss, post-processing, report, outputs and DDP sampler reach every
+    config without touching a template."""
+    toy = dataclasses.replace(
+        get_family("segmentation"),
+        name="toy",
+        metrics={"val_toy": {"_target_": "ToyMetric"}, "val_other": {"_target_": "OtherMetric"}},
+        validation_postprocessing=({"_target_": "ToyPost"},),
+        report_handler={"_target_": "ToyReport", "output_dir": "@output_dir"},
+        items_target="toy_target",
+        loss={"_target_": "ToyLoss"},
+        eval_metrics=("toy_score",),
+        pred_output=lambda spec: {"type": "toy"},
+        inference_postprocessing=lambda spec, level: [{"_target_": "ToyWriter", "root": level.output_root}],
+        inference_handlers=({"_target_": "ToyCSV"},),
+    )
+    monkeypatch.setitem(FAMILIES, "toy", toy)
+    spec = dataclasses.replace(SPECS["unet_roi"], name="toy_bundle", family="toy", loss={})
+    cfg = _configs(spec)
+    train = cfg["configs/train.json"]
+    assert train["key_metric"] == "val_toy" and list(train["validate"]["metrics"]) == ["val_toy", "val_other"]
+    assert train["loss"] == {"_target_": "ToyLoss"}
+    assert train["train"]["items"]["target"] == "toy_target"
+    assert train["validate"]["postprocessing"]["transforms"] == [{"_target_": "ToyPost"}]
+    assert train["train"]["handlers"][-1]["metric_names"] == ["val_toy", "val_other"]
+    assert "sampler" not in train["train"] and train["train"]["dataloader"]["shuffle"] is True
+    report = cfg["configs/evaluate.json"]["validate#handlers"][-1]
+    assert report["_target_"] == "ToyReport" and report["model_name"] == "toy_bundle"
+    infer = cfg["configs/inference.json"]
+    assert infer["postprocessing"]["transforms"][0]["_target_"] == "ToyWriter"
+    assert infer["handlers"][-1] == {"_target_": "ToyCSV"}
+    assert cfg["configs/multi_gpu_train.json"]["train#sampler"]["_target_"] == "DistributedSampler"
+    meta = cfg["configs/metadata.json"]
+    assert list(meta["eval_metrics"]) == ["toy_score"]
+    assert meta["network_data_format"]["outputs"]["pred"] == {"type": "toy"}
+
+
+def test_classification_family_brings_its_sampler_class_weights_and_trainable_parameters():
+    cfg = _configs(SPECS["vgg16_classification"])
+    train = cfg["configs/train.json"]
+    assert train["train"]["sampler"]["_target_"] == "monai_cbis.bundle.train_sampler"
+    assert train["train"]["dataloader"]["sampler"] == "@train#sampler"
+    assert train["loss"]["weight"]["_target_"] == "monai_cbis.bundle.loss_class_weights"
+    assert "requires_grad" in train["optimizer"]["params"]
+    assert train["train"]["items"]["num_classes"] == "@num_classes"
+    assert cfg["configs/multi_gpu_train.json"]["train#sampler#distributed"] is True
+
+
+def test_templates_do_not_branch_on_family_or_level_names():
+    """``spec.family`` / ``spec.level`` are only looked up, and no comparison names a family or a level."""
+    names = set(FAMILIES) | set(LEVELS)
+    for module in (training, inference, metadata):
+        tree = ast.parse(inspect.getsource(module))
+        lookups = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) in ("get_family", "get_level"):
+                lookups.update(id(a) for a in node.args)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Attribute) and node.attr in ("family", "level"):
+                assert id(node) in lookups, f"{module.__name__} line {node.lineno} reads {node.attr} directly"
+            if isinstance(node, ast.Compare):
+                consts = {c.value for c in ast.walk(node) if isinstance(c, ast.Constant)}
+                assert not consts & names, f"{module.__name__} line {node.lineno} compares with {consts & names}"
+
+
+def test_family_is_a_frozen_dataclass():
+    assert dataclasses.is_dataclass(BundleFamily)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        get_family("segmentation").name = "x"
