@@ -29,7 +29,6 @@ import numpy as np
 __all__ = [
     "CLASS_NAMES",
     "CLASSIFICATION_CSV_COLUMNS",
-    "PAPER_REFERENCE_CLASSIFICATION",
     "binary_confusion_matrix",
     "roc_auc",
     "roc_curve",
@@ -40,23 +39,6 @@ CLASS_NAMES = ("benign", "malignant")
 
 # Columns of per_case.csv (true_label and predicted_label: 1 = malignant).
 CLASSIFICATION_CSV_COLUMNS = ("image", "case", "true_label", "prob_malignant", "predicted_label")
-
-# Published numbers (CBIS_DDSM_FACTS.md, "Published numbers"), written under an explicitly labelled key.
-PAPER_REFERENCE_CLASSIFICATION = {
-    "paper_B_test_accuracy": {
-        "vgg16": 0.7739,
-        "resnet50": 0.7646,
-        "densenet121": 0.7692,
-        "mobilenetv2": 0.6294,
-        "vit_b16": 0.7273,
-    },
-    "literature_whole_image_auc_range": [0.76, 0.88],
-    "note": (
-        "Published numbers, not results of this run. Paper B classifies ROI crops (pretrained networks, test "
-        "accuracy); the AUC range is whole-image malignancy on the official split (Shen et al. 2019: 0.88 single "
-        "model, independent re-runs about 0.78). Read accuracy beside majority_baseline_accuracy."
-    ),
-}
 
 
 def _as_binary(y_true, name: str = "y_true") -> np.ndarray:
@@ -192,3 +174,11 @@ def classification_metrics(y_true: Sequence[int], prob_malignant: Sequence[float
         "threshold": threshold,
         "positive_class": CLASS_NAMES[1],
     }
+
+
+def __getattr__(name: str):
+    if name == "PAPER_REFERENCE_CLASSIFICATION":  # the former table, now derived from the bundle specs
+        from .references import deprecated_table
+
+        return deprecated_table(__name__, name, "classification")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

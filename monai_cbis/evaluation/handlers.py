@@ -29,17 +29,11 @@ import numpy as np
 from ignite.engine import Engine
 
 from ._engine import ReportHandlerBase, is_writer, to_numpy
-from .classification import (
-    CLASS_NAMES,
-    CLASSIFICATION_CSV_COLUMNS,
-    PAPER_REFERENCE_CLASSIFICATION,
-    classification_metrics,
-    roc_curve,
-)
+from .classification import CLASS_NAMES, CLASSIFICATION_CSV_COLUMNS, classification_metrics, roc_curve
 from .figures import confusion_figure, overlay_figure, roc_figure, save_png
+from .references import resolve_paper_reference
 from .reports import write_csv, write_json
 from .segmentation import (
-    PAPER_REFERENCE_SEGMENTATION,
     SEGMENTATION_CSV_COLUMNS,
     lesion_mask,
     segmentation_metrics,
@@ -60,7 +54,7 @@ class SegmentationReportHandler(ReportHandlerBase):
     """Write ``metrics.json``, ``per_image.csv`` and ``overlays/<case>.png`` for a lesion segmentation evaluator.
 
     Per-image scores follow :mod:`monai_cbis.evaluation.segmentation` (lesion Dice/IoU as the headline, background
-    and background-inclusive means beside them, the empty-mask convention, paper references under
+    and background-inclusive means beside them, the empty-mask convention, the published reference under
     ``paper_reference``). ``metrics.json`` is written last, so its presence means the report is complete; it also
     records ``epoch`` (the trainer's epoch when a ``ValidationHandler`` runs the evaluator) and the overlay files.
 
@@ -74,7 +68,10 @@ class SegmentationReportHandler(ReportHandlerBase):
             lesion Dice, ties by path). Deterministic; at most ``num_overlays`` cases are kept in memory per rank.
         panel_px: size of each of the three square panels of an overlay, in pixels.
         transpose_for_display: arrays are ``(C, W, H)`` (the project convention); False for ``(C, H, W)``.
-        paper_reference: write the published numbers under ``"paper_reference"`` in ``metrics.json``.
+        paper_reference: the published figure this model reproduces, written under ``"paper_reference"`` in
+            ``metrics.json``: a reference dict (:mod:`monai_cbis.evaluation.references`; the generated evaluate
+            configs pass their bundle spec's), or None to leave the key out. Older configs' bools still work: True
+            looks up the bundle spec named ``model_name`` (nothing when there is none), False is None.
         save_rank: the rank that writes under DDP.
         gather_across_ranks: gather rows from all DDP ranks (the handler must then be attached on every rank).
         name: logger name; None uses ``engine.logger``.
@@ -99,7 +96,7 @@ class SegmentationReportHandler(ReportHandlerBase):
         overlay_selection: str = "first",
         panel_px: int = 256,
         transpose_for_display: bool = True,
-        paper_reference: bool = True,
+        paper_reference: Mapping | bool | None = True,
         save_rank: int = 0,
         gather_across_ranks: bool = True,
         name: str | None = None,
@@ -115,13 +112,10 @@ class SegmentationReportHandler(ReportHandlerBase):
             overlay_selection,
         )
         self.image_key, self.label_key, self.pred_key = image_key, label_key, pred_key
-        self.panel_px, self.transpose_for_display, self.paper_reference = (
-            panel_px,
-            transpose_for_display,
-            paper_reference,
-        )
+        self.panel_px, self.transpose_for_display = panel_px, transpose_for_display
         self._written_overlays: set[str] = set()
         self.model_name = model_name
+        self.paper_reference = resolve_paper_reference(paper_reference, model_name, "segmentation")
         super().__init__(output_dir, (image_key, pred_key, label_key), save_rank, name, gather_across_ranks)
 
     def reset(self, engine: Engine | None = None) -> None:
@@ -184,9 +178,7 @@ class SegmentationReportHandler(ReportHandlerBase):
             if os.path.isfile(path):
                 os.remove(path)
         self._written_overlays = set(overlays)
-        summary = summarize_segmentation(
-            rows, self.threshold, PAPER_REFERENCE_SEGMENTATION if self.paper_reference else None
-        )
+        summary = summarize_segmentation(rows, self.threshold, self.paper_reference)
         summary.update({"epoch": engine.state.epoch, "files": {"per_image_csv": "per_image.csv", "overlays": overlays}})
         if self.model_name is not None:
             summary = {"model": self.model_name, **summary}
@@ -217,7 +209,8 @@ class ClassificationReportHandler(ReportHandlerBase):
         positive_index: the malignant class's channel of ``pred`` and its index in ``label``.
         threshold: predicted malignant when ``probability >= threshold``.
         image_key: where the file name is looked up first (MetaTensor metadata).
-        paper_reference: write the published numbers under ``"paper_reference"``.
+        paper_reference: the published figure, written under ``"paper_reference"``: a reference dict, None, or a
+            bool, as for :class:`SegmentationReportHandler`.
         save_rank: the rank that writes under DDP.
         gather_across_ranks: gather rows from all DDP ranks (the handler must then be attached on every rank).
         name: logger name; None uses ``engine.logger``.
@@ -235,7 +228,7 @@ class ClassificationReportHandler(ReportHandlerBase):
         positive_index: int = 1,
         threshold: float = 0.5,
         image_key: str = "image",
-        paper_reference: bool = True,
+        paper_reference: Mapping | bool | None = True,
         save_rank: int = 0,
         gather_across_ranks: bool = True,
         name: str | None = None,
@@ -243,7 +236,8 @@ class ClassificationReportHandler(ReportHandlerBase):
     ) -> None:
         self.label_key, self.pred_key, self.image_key = label_key, pred_key, image_key
         self.positive_index, self.threshold = int(positive_index), float(threshold)
-        self.paper_reference, self.model_name = paper_reference, model_name
+        self.model_name = model_name
+        self.paper_reference = resolve_paper_reference(paper_reference, model_name, "classification")
         super().__init__(output_dir, (image_key, pred_key, label_key), save_rank, name, gather_across_ranks)
 
     def collect(self, item: Mapping, filename: str) -> None:
@@ -308,8 +302,8 @@ class ClassificationReportHandler(ReportHandlerBase):
                 "files": {"per_case_csv": "per_case.csv", "confusion_matrix": "confusion_matrix.png", "roc": "roc.png"},
             }
         )
-        if self.paper_reference:
-            m["paper_reference"] = PAPER_REFERENCE_CLASSIFICATION
+        if self.paper_reference is not None:
+            m["paper_reference"] = dict(self.paper_reference)
         if self.model_name is not None:
             m = {"model": self.model_name, **m}
         write_json(m, os.path.join(self.output_dir, "metrics.json"))

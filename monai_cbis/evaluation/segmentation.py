@@ -5,8 +5,9 @@ Two classes per image: lesion (foreground) and background. For each image the fo
 
 * lesion Dice ``2 tp / (2 tp + fp + fn)`` and IoU ``tp / (tp + fp + fn)``: the headline numbers;
 * background Dice ``2 tn / (2 tn + fp + fn)`` and IoU ``tn / (tn + fp + fn)``;
-* the background-inclusive means ``(lesion + background) / 2``: what seed paper A reports (mean IoU 0.956 / Dice 0.968
-  at 224 x 224). Background covers nearly the whole image, so these stay high even when the lesion is missed;
+* the background-inclusive means ``(lesion + background) / 2``: what seed paper A reports (its figures are kept with
+  its bundle's spec, :mod:`monai_cbis.zoo.specs`). Background covers nearly the whole image, so these stay high even
+  when the lesion is missed;
 * pixel accuracy ``(tp + tn) / pixels``.
 
 Empty-mask convention (:data:`EMPTY_MASK_CONVENTION`): a class absent from both label and prediction scores
@@ -35,7 +36,6 @@ import numpy as np
 
 __all__ = [
     "EMPTY_MASK_CONVENTION",
-    "PAPER_REFERENCE_SEGMENTATION",
     "PER_IMAGE_METRICS",
     "SEGMENTATION_CSV_COLUMNS",
     "lesion_mask",
@@ -47,22 +47,6 @@ EMPTY_MASK_CONVENTION = (
     "A class absent from both label and prediction scores Dice = IoU = 1 for that class; absent from only one of "
     "them scores 0. Lesion is value >= threshold."
 )
-
-# Published numbers (docs: CBIS_DDSM_FACTS.md, "Published numbers"). Written under an explicitly labelled key.
-PAPER_REFERENCE_SEGMENTATION = {
-    "paper_A_mean_iou_incl_background": 0.956,
-    "paper_A_mean_dice_incl_background": 0.968,
-    "paper_B_unet_lesion_dice": 0.8402,
-    "paper_B_unet_lesion_iou": 0.7246,
-    "paper_B_deeplabv3plus_lesion_dice": 0.8294,
-    "paper_B_deeplabv3plus_lesion_iou": 0.7087,
-    "note": (
-        "Published numbers, not results of this run. Paper A (U-Net + EfficientNet-B3, full mammograms at "
-        "224 x 224) almost certainly averages in the background class: compare it with mean_dice_incl_background / "
-        "mean_iou_incl_background, not with lesion_dice / lesion_iou. Paper B (512 x 512 ROI crops) reports lesion "
-        "Dice / IoU: compare with lesion_dice / lesion_iou of an ROI-crop model."
-    ),
-}
 
 # Per-image scores that are averaged in the summary, in CSV column order.
 PER_IMAGE_METRICS = (
@@ -199,14 +183,16 @@ def _stats(values: Sequence[float]) -> dict:
 
 
 def summarize_segmentation(
-    rows: Iterable[Mapping], threshold: float = 0.5, paper_reference: Mapping | None = PAPER_REFERENCE_SEGMENTATION
+    rows: Iterable[Mapping], threshold: float = 0.5, paper_reference: Mapping | None = None
 ) -> dict:
     """Summarize per-image rows (from :func:`segmentation_metrics`) into the ``metrics.json`` dictionary.
 
     Args:
         rows: per-image dictionaries holding at least the :data:`PER_IMAGE_METRICS` and the pixel counts.
         threshold: recorded in the summary.
-        paper_reference: published numbers, written under ``"paper_reference"``; None leaves the key out.
+        paper_reference: the published figure this model reproduces (the reference dict of
+            :mod:`monai_cbis.evaluation.references`, e.g. a bundle spec's ``published``), written under
+            ``"paper_reference"``; None (the default) leaves the key out.
 
     Returns:
         dict: the flat headline means (``lesion_dice``, ``lesion_iou``, ``background_dice``, ``background_iou``,
@@ -256,6 +242,14 @@ def summarize_segmentation(
     if paper_reference is not None:
         out["paper_reference"] = dict(paper_reference)
     return out
+
+
+def __getattr__(name: str):
+    if name == "PAPER_REFERENCE_SEGMENTATION":  # the former table, now derived from the bundle specs
+        from .references import deprecated_table
+
+        return deprecated_table(__name__, name, "segmentation")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _numpy(x) -> np.ndarray:

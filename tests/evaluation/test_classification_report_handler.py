@@ -14,6 +14,7 @@ from monai.transforms import AsDiscreted
 from PIL import Image
 
 from monai_cbis.evaluation import CLASSIFICATION_CSV_COLUMNS, ClassificationReportHandler, read_csv, roc_auc
+from monai_cbis.zoo.specs import SPECS
 
 
 class Probabilities(torch.nn.Module):
@@ -50,7 +51,7 @@ def make_evaluator(tmp_path, outputs=2, scale=1.0, onehot_label=False, postproce
 def test_files_and_values(tmp_path, outputs, onehot_label):
     out = tmp_path / "report"
     evaluator = make_evaluator(tmp_path, outputs, onehot_label=onehot_label)
-    ClassificationReportHandler(str(out)).attach(evaluator)
+    ClassificationReportHandler(str(out), model_name="vgg16_classification").attach(evaluator)
     evaluator.run()
 
     m = json.loads((out / "metrics.json").read_text())
@@ -63,6 +64,7 @@ def test_files_and_values(tmp_path, outputs, onehot_label):
     assert m["roc_auc"] == pytest.approx(roc_auc(LABELS, PROBS))
     assert m["n_cases"] == 8 and m["positive_class"] == "malignant"
     assert "not results of this run" in m["paper_reference"]["note"]
+    assert m["paper_reference"] == SPECS["vgg16_classification"].published  # paper_reference=True: the spec's
     assert m["pred_all_hard_decisions"] is False
 
     rows = read_csv(out / "per_case.csv")

@@ -7,7 +7,8 @@ import importlib
 
 import pytest
 
-MODULES = ["__init__", "segmentation", "classification", "reports", "figures", "handlers", "curves"]
+MODULES = ["__init__", "segmentation", "classification", "reports", "figures", "handlers", "curves", "references"]
+MODULES += ["compare", "compare.collect", "compare.rows", "compare.table", "compare.chart", "compare.write"]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -7,12 +7,8 @@ import pytest
 import torch
 from monai.data import MetaTensor
 
-from monai_cbis.evaluation import (
-    PAPER_REFERENCE_SEGMENTATION,
-    lesion_mask,
-    segmentation_metrics,
-    summarize_segmentation,
-)
+from monai_cbis.evaluation import lesion_mask, segmentation_metrics, summarize_segmentation
+from monai_cbis.zoo.specs import SPECS
 
 
 def square(r0, c0, size=2, shape=(4, 4)):
@@ -121,7 +117,7 @@ def test_summary_means_medians_counts_and_pooled():
         segmentation_metrics(square(0, 0), square(2, 2)),  # dice 0
         segmentation_metrics(z, z),  # both empty: dice 1
     ]
-    s = summarize_segmentation(rows, threshold=0.5)
+    s = summarize_segmentation(rows, threshold=0.5, paper_reference=SPECS["unet_effb3"].published)
     assert s["n_images"] == 4
     assert s["lesion_dice"] == pytest.approx(2.5 / 4)
     assert s["median"]["lesion_dice"] == pytest.approx(0.75)
@@ -134,14 +130,15 @@ def test_summary_means_medians_counts_and_pooled():
     assert s["pooled"]["lesion_dice"] == pytest.approx(0.5)
     assert s["per_metric"]["lesion_dice"]["n"] == 4
     assert s["per_metric"]["lesion_dice"]["min"] == 0.0
-    ref = s["paper_reference"]
-    assert ref["paper_A_mean_iou_incl_background"] == 0.956
-    assert ref["paper_A_mean_dice_incl_background"] == 0.968
+    ref = s["paper_reference"]  # written as given (the bundle spec's published figure)
+    assert ref["figures"]["mean_iou_incl_background"] == 0.956
+    assert ref["figures"]["mean_dice_incl_background"] == 0.968
     assert "not results of this run" in ref["note"]
     assert "paper_reference" not in summarize_segmentation(rows, paper_reference=None)
+    assert "paper_reference" not in summarize_segmentation(rows)  # the published figures live with the specs
 
 
 def test_summary_of_nothing_is_explicit_none():
     s = summarize_segmentation([])
     assert s["n_images"] == 0 and s["lesion_dice"] is None and s["pooled"] is None
-    assert s["paper_reference"] == PAPER_REFERENCE_SEGMENTATION
+    assert "paper_reference" not in s

@@ -1,0 +1,74 @@
+"""The comparison as data: one row per report, computed once, that every renderer takes.
+
+:func:`comparison_rows` is the only place that decides what a row holds (identity, source folder, scores, published
+reference); the Markdown and JSON renderers (:mod:`.table`) and the chart (:mod:`.chart`) only format rows.
+
+Example:
+    >>> comparison_rows([])
+    {'segmentation': [], 'classification': []}
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+from ..references import KINDS, paper_reference
+from ..reports import json_ready, number_repeats
+from .collect import SCORE_KEYS, ReportEntry
+
+__all__ = ["comparison_rows"]
+
+
+def _display_path(path: str) -> str:
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:  # another drive (Windows)
+        return path
+    return path if rel == ".." or rel.startswith(".." + os.sep) else rel
+
+
+def _labels(entries: Sequence[ReportEntry]) -> list[str]:
+    """Model names, told apart by their evaluation folder (then a number) when a model appears more than once."""
+    counts: dict[str, int] = {}
+    for e in entries:
+        counts[e.model] = counts.get(e.model, 0) + 1
+    labels = [e.model if counts[e.model] == 1 else f"{e.model} ({os.path.basename(e.eval_dir)})" for e in entries]
+    return number_repeats(labels, " #")
+
+
+def comparison_rows(entries: Sequence[ReportEntry]) -> dict:
+    """The comparison as data: ``{"segmentation": [row, ...], "classification": [row, ...]}``.
+
+    Each row holds ``model``, ``label`` (unique: the model, plus its evaluation folder when a model appears twice),
+    ``data``, ``source`` (the evaluation folder as shown: relative to the current folder when inside it),
+    ``eval_dir`` / ``metrics_path`` (absolute), ``model_from``, ``bundle_dir``, ``bundle_title``, ``epoch``, the
+    scores of :data:`~.collect.SCORE_KEYS` (None when absent), and ``paper``: the published reference
+    (:func:`~monai_cbis.evaluation.references.paper_reference`: the report's own, else its bundle spec's; None for
+    an unknown model). Classification rows add ``majority_class``. Rows are JSON-ready (plain types).
+
+    Example:
+        >>> rows = comparison_rows(collect_reports(["bundles/unet_roi"]))  # doctest: +SKIP
+        >>> rows["segmentation"][0]["paper"]["figures"]  # doctest: +SKIP
+        {'lesion_dice': 0.8402, 'lesion_iou': 0.7246}
+    """
+    out: dict = {k: [] for k in KINDS}
+    for e, label in zip(entries, _labels(entries), strict=True):
+        row = {
+            "model": e.model,
+            "label": label,
+            "data": e.data,
+            "source": _display_path(e.eval_dir),
+            "eval_dir": e.eval_dir,
+            "metrics_path": e.metrics_path,
+            "model_from": e.model_from,
+            "bundle_dir": e.bundle_dir,
+            "bundle_title": e.bundle_title,
+            "epoch": e.metrics.get("epoch"),
+        }
+        row.update({key: e.metrics.get(key) for key in SCORE_KEYS[e.kind]})
+        if e.kind == "classification":
+            row["majority_class"] = e.metrics.get("majority_class")
+        row["paper"] = paper_reference(e.model, e.kind, e.metrics)
+        out[e.kind].append(json_ready(row))
+    return out

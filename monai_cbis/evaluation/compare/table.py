@@ -1,0 +1,154 @@
+"""Text renderers of the comparison rows: the Markdown of ``comparison.md`` and the document of ``comparison.json``.
+
+Both take the rows of :func:`~.rows.comparison_rows` and compute nothing new; the notes that say what the published
+figures mean (paper A averages in the background, paper B balanced its test set) live here, where they are shown.
+
+Example:
+    >>> print(render_markdown({"segmentation": [], "classification": []}).splitlines()[-1])
+    No reports.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+
+from ..references import KINDS
+from .collect import SCORE_KEYS
+
+__all__ = ["NOTES", "render_markdown", "render_json"]
+
+#: Column title of each score (keys of ``metrics.json``); the order is :data:`~.collect.SCORE_KEYS`'.
+_TITLES = {
+    "n_images": "n images",
+    "lesion_dice": "lesion Dice",
+    "lesion_iou": "lesion IoU",
+    "mean_dice_incl_background": "Dice incl. background",
+    "mean_iou_incl_background": "IoU incl. background",
+    "pixel_accuracy": "pixel accuracy",
+    "n_cases": "n cases",
+    "accuracy": "accuracy",
+    "majority_baseline_accuracy": "majority baseline",
+    "balanced_accuracy": "balanced accuracy",
+    "roc_auc": "AUC",
+    "sensitivity": "sensitivity",
+    "specificity": "specificity",
+}
+
+_HEADER = (
+    "Scores are fractions in [0, 1] with 4 decimals (a published 77.39 % is written 0.7739); n/a: undefined or "
+    "absent (e.g. the AUC of a test set with one class)."
+)
+_PAPER_NOTE = (
+    "Columns headed *paper* are published numbers from the seed papers, **not results of this run**. They come from "
+    "other data, splits and pre-processing: read them as context, not as a 1:1 comparison."
+)
+_SEG_NOTE = (
+    "Paper A (full mammograms at 224 x 224) almost certainly averages in the background class: its figure compares "
+    "with *Dice / IoU incl. background*, not with the lesion scores. Paper B (512 x 512 ROI crops) reports lesion "
+    "Dice / IoU. The lesion scores are this project's headline."
+)
+_CLS_NOTE = (
+    "*majority baseline*: the accuracy of always answering the test set's majority class (benign in CBIS-DDSM), "
+    "beside the accuracy: a model near it learned little. Sensitivity / specificity are for the malignant class at "
+    "the handler's threshold. Paper B balanced its classes by augmentation before splitting into training and test "
+    "sets (by its own account), so its accuracies are on a near 50/50 test set; *from scratch* are its accuracies "
+    "without ImageNet weights (ViT-B/16: pretrained only)."
+)
+#: The notes under the tables (Markdown emphasis), also written, plain, as ``note`` in ``comparison.json``.
+NOTES = {"paper": _PAPER_NOTE, "segmentation": _SEG_NOTE, "classification": _CLS_NOTE}
+
+# Per kind: the table's section title and the titles of the paper columns after the scores.
+_PAPER_COLUMNS = {
+    "segmentation": ("Segmentation", ("paper Dice / IoU", "paper figure compares with")),
+    "classification": ("Classification", ("paper accuracy, pretrained", "paper accuracy, from scratch")),
+}
+
+
+def _num(v) -> str:
+    if v is None or (isinstance(v, float) and not math.isfinite(v)):
+        return "n/a"
+    return str(v) if isinstance(v, int) else f"{v:.4f}"
+
+
+def _cell(text) -> str:
+    return "" if text is None else str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(" --- " for _ in header) + "|"]
+    return lines + ["| " + " | ".join(_cell(c) for c in r) + " |" for r in rows]
+
+
+def _figures(figures: Mapping) -> str:
+    """Published numbers in the reference's order, ``" / "`` between them (Dice / IoU)."""
+    return " / ".join(_num(v) for v in figures.values())
+
+
+def _paper_cells(kind: str, p: Mapping | None) -> list[str]:
+    if p is None:
+        return ["", ""]
+    published = f"{_figures(p['figures'])} (paper {p['paper']})"
+    if kind == "segmentation":
+        return [published, p["metric"]]
+    return [published, _figures(p["figures_from_scratch"])]
+
+
+def _score_cell(row: Mapping, key: str) -> str:
+    cell = _num(row[key])
+    if key == "majority_baseline_accuracy" and row[key] is not None and row.get("majority_class"):
+        cell += f" (all {row['majority_class']})"
+    return cell
+
+
+def _kind_table(kind: str, rows: Sequence[Mapping]) -> list[str]:
+    # pixel accuracy only when some report has it (older segmentation reports do not)
+    keys = [k for k in SCORE_KEYS[kind] if k != "pixel_accuracy" or any(r[k] is not None for r in rows)]
+    with_data = any(r["data"] for r in rows)
+    header = ["model"] + (["data"] if with_data else []) + [_TITLES[k] for k in keys]
+    header += [*_PAPER_COLUMNS[kind][1], "source"]
+    body = [
+        [r["label"]]
+        + ([r["data"] or ""] if with_data else [])
+        + [_score_cell(r, k) for k in keys]
+        + _paper_cells(kind, r["paper"])
+        + [r["source"]]
+        for r in rows
+    ]
+    return _table(header, body)
+
+
+def render_markdown(rows: Mapping[str, Sequence[Mapping]]) -> str:
+    """The Markdown of ``comparison.md`` from the rows: a header, one table per kind present, and the notes.
+
+    Args:
+        rows: ``{"segmentation": [...], "classification": [...]}`` from :func:`~.rows.comparison_rows` (or read
+            back from ``comparison.json``: the same rows give the same Markdown).
+
+    Example:
+        >>> print(render_markdown({"segmentation": [], "classification": []}).splitlines()[0])
+        # Model comparison
+    """
+    lines = ["# Model comparison", "", _HEADER, "", _PAPER_NOTE]
+    for kind in KINDS:
+        if rows.get(kind):
+            lines += ["", f"## {_PAPER_COLUMNS[kind][0]}", "", *_kind_table(kind, rows[kind]), "", NOTES[kind]]
+    if not any(rows.get(kind) for kind in KINDS):
+        lines += ["", "No reports."]
+    return "\n".join(lines) + "\n"
+
+
+def render_json(rows: Mapping[str, Sequence[Mapping]], files: Mapping[str, str]) -> dict:
+    """The document of ``comparison.json``: ``note`` and ``number_format``, the rows per kind, and ``files``.
+
+    Example:
+        >>> doc = render_json({"segmentation": [], "classification": []}, {"markdown": "comparison.md"})
+        >>> list(doc)
+        ['note', 'number_format', 'segmentation', 'classification', 'files']
+    """
+    return {
+        "note": " ".join(NOTES[k] for k in ("paper", *KINDS)).replace("*", ""),
+        "number_format": "fractions in [0, 1]; the Markdown rounds to 4 decimals, this file does not",
+        **{kind: list(rows.get(kind, [])) for kind in KINDS},
+        "files": dict(files),
+    }
