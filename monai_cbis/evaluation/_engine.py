@@ -7,10 +7,10 @@ import logging
 from collections.abc import Mapping, Sequence
 
 import ignite.distributed as idist
-import numpy as np
 from ignite.engine import Engine, Events
 from monai.data import decollate_batch
 
+from ..transforms.views import to_numpy  # re-exported: the handlers read engine outputs with it
 from .reports import case_names
 
 __all__ = ["ReportHandlerBase", "items", "item_filename", "to_numpy", "gather", "is_writer", "scalar"]
@@ -55,15 +55,6 @@ def item_filename(output_item: dict, batch_item: dict | None, keys: Sequence[str
         if isinstance(meta, dict) and meta.get("filename_or_obj"):
             return str(meta["filename_or_obj"])
     return None
-
-
-def to_numpy(x) -> np.ndarray:
-    """MetaTensor / tensor / array-like to a numpy array (no gradient, on the CPU)."""
-    if hasattr(x, "detach"):
-        x = x.as_tensor() if hasattr(x, "as_tensor") else x
-        x = x.detach().cpu()
-        return (x.float() if str(x.dtype) == "torch.bfloat16" else x).numpy()  # numpy has no bfloat16 (CPU AMP)
-    return np.asarray(x)
 
 
 def scalar(x) -> float:

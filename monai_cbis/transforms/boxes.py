@@ -1,4 +1,5 @@
-"""Detection boxes from lesion masks: :class:`MaskToBox` (paper B's boxes, "the tightest rectangle around the
+"""Boxes of lesions in masks: the geometry (:func:`foreground_bbox`, :func:`components`, which the crops use too)
+and :class:`MaskToBox`, detection boxes from lesion masks (paper B's boxes, "the tightest rectangle around the
 non-zero region", one per connected lesion).
 
 Boxes follow ``monai.apps.detection`` conventions: ``StandardMode`` for 2-D, ``[x_min, y_min, x_max, y_max]`` in
@@ -14,14 +15,65 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Mapping, Sequence
 
+import cv2
 import numpy as np
 import torch
 from monai.transforms import MapTransform, Transform
 from monai.utils import TransformBackends
 
-from ._utils import components, half_range_threshold, keyed_errors, to_numpy, value_range
+from .checks import check_spatial_shapes, keyed_errors
+from .masks import binarize
+from .views import cv_view, to_numpy
 
-__all__ = ["MaskToBox", "MaskToBoxd"]
+__all__ = ["MaskToBox", "MaskToBoxd", "foreground_bbox", "components"]
+
+
+def foreground_bbox(a: np.ndarray, threshold: float) -> tuple[int, int, int, int] | None:
+    """Bounding box ``(start0, end0, start1, end1)`` (ends exclusive, spatial axes 0 and 1) of ``a > threshold``,
+    or None when nothing exceeds it. Two OpenCV max-reductions, so a full-size mask costs a few milliseconds.
+
+    Example:
+        >>> import numpy as np
+        >>> a = np.zeros((6, 5), np.uint8); a[1:3, 2:4] = 255
+        >>> foreground_bbox(a, 127.5), foreground_bbox(a, 255)
+        ((1, 3, 2, 4), None)
+    """
+    v, transposed = cv_view(a)
+    cols = cv2.reduce(v, 0, cv2.REDUCE_MAX).ravel()
+    on_cols = np.flatnonzero(cols > threshold)
+    if on_cols.size == 0:
+        return None
+    c0, c1 = int(on_cols[0]), int(on_cols[-1]) + 1
+    rows = cv2.reduce(v[:, c0:c1], 1, cv2.REDUCE_MAX).ravel()
+    on_rows = np.flatnonzero(rows > threshold)
+    r0, r1 = int(on_rows[0]), int(on_rows[-1]) + 1
+    return (c0, c1, r0, r1) if transposed else (r0, r1, c0, c1)
+
+
+def components(binary: np.ndarray, connectivity: int = 8) -> np.ndarray:
+    """Connected components of a 2-D {0, 1} array: an ``(n, 5)`` int array of ``start0, end0, start1, end1, area``
+    (ends exclusive, spatial axes 0 and 1), largest area first.
+
+    Example:
+        >>> import numpy as np
+        >>> b = np.zeros((6, 5), np.uint8); b[0, 0] = 1; b[2:5, 1:4] = 1
+        >>> components(b).tolist()
+        [[2, 5, 1, 4, 9], [0, 1, 0, 1, 1]]
+    """
+    if connectivity not in (4, 8):
+        raise ValueError(f"connectivity must be 4 or 8, got {connectivity}.")
+    v, transposed = cv_view(np.ascontiguousarray(binary, dtype=np.uint8))
+    n, _, stats, _ = cv2.connectedComponentsWithStats(np.ascontiguousarray(v), connectivity=connectivity)
+    stats = stats[1:]  # label 0 is the background
+    top, left = stats[:, cv2.CC_STAT_TOP], stats[:, cv2.CC_STAT_LEFT]
+    bottom, right = top + stats[:, cv2.CC_STAT_HEIGHT], left + stats[:, cv2.CC_STAT_WIDTH]
+    area = stats[:, cv2.CC_STAT_AREA]
+    if transposed:
+        boxes = np.stack([left, right, top, bottom, area], axis=1)
+    else:
+        boxes = np.stack([top, bottom, left, right, area], axis=1)
+    order = np.argsort(-area, kind="stable")
+    return boxes[order].astype(np.int64).reshape(-1, 5)
 
 
 class MaskToBox(Transform):
@@ -80,8 +132,7 @@ class MaskToBox(Transform):
             )
         boxes, classes = [], []
         for c in range(m.shape[0]):
-            t = self.threshold if self.threshold is not None else half_range_threshold(value_range(m[c])[1])
-            comps = components((m[c] > t).astype(np.uint8), self.connectivity)
+            comps = components(binarize(m[c], self.threshold), self.connectivity)
             comps = comps[comps[:, 4] >= self.min_area]
             comps = comps[np.lexsort((comps[:, 2], comps[:, 0]))]  # stable order: by x_min, then y_min
             boxes.append(comps[:, [0, 2, 1, 3]])
@@ -160,12 +211,7 @@ class MaskToBoxd(MapTransform):
         d = dict(data)
         for key in self.key_iterator(d):
             if self.image_key is not None and self.image_key in d:
-                mask_shape, image_shape = tuple(d[key].shape[1:]), tuple(d[self.image_key].shape[1:])
-                if mask_shape != image_shape:
-                    raise ValueError(
-                        f"MaskToBoxd: mask '{key}' has spatial shape {mask_shape} but image '{self.image_key}' has "
-                        f"{image_shape} (full shapes {tuple(d[key].shape)} and {tuple(d[self.image_key].shape)})."
-                    )
+                check_spatial_shapes(type(self).__name__, d, [key], self.image_key, "mask", "image ")
             boxes, labels = keyed_errors(type(self).__name__, key, self.converter, d[key], self._labels(d))
             d[self.box_key], d[self.label_key] = boxes, labels
         return d

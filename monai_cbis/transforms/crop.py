@@ -5,6 +5,10 @@ recorded in ``applied_operations``, and ``inverse`` pads back to the original gr
 on the crop lands on the original DICOM pixels (``monai.transforms.Invertd`` works as for ``CropForegroundd``). The
 dictionary twins compute one box from a source key and cut every key with it, like ``CropForegroundd``.
 Axes follow the package convention ``(C, W, H)``, spatial axis 0 = x (columns).
+
+:class:`BoxCropd` is the dictionary crops' common base: like MONAI's ``CropForegroundd`` it reads the current
+pixels (``requires_current_data``, so ``Compose(lazy=True)`` applies pending operations before the box is
+computed) and its ``lazy`` flag reaches the cropper, so ``lazy=True`` really defers the crop.
 """
 
 from __future__ import annotations
@@ -18,49 +22,61 @@ from monai.config import KeysCollection
 from monai.transforms import Crop, Cropd
 from monai.utils import ensure_tuple_rep
 
-from ._utils import (
-    check_single_channel,
-    components,
-    foreground_bbox,
-    half_range_threshold,
-    keyed_errors,
-    proxy_shape,
-    resample_2d,
-    spatial_shape,
-    to_numpy,
-    value_range,
-)
+from .boxes import components, foreground_bbox
+from .checks import check_single_channel, check_spatial_shapes, keyed_errors
+from .masks import binarize, mask_threshold
+from .resample import proxy_shape, resample_2d
+from .views import spatial_shape, to_numpy, value_range
 
-__all__ = ["TrimBorder", "TrimBorderd", "CropBreast", "CropBreastd", "CropByROI", "CropByROId"]
+__all__ = ["TrimBorder", "TrimBorderd", "CropBreast", "CropBreastd", "CropByROI", "CropByROId", "BoxCropd"]
 
 _ON_EMPTY = ("raise", "full")
 
 
-def _check_shapes(d: Mapping, keys, source_key: Hashable, name: str) -> None:
-    want = spatial_shape(d[source_key])
-    for key in keys:
-        got = spatial_shape(d[key])
-        if got != want:
-            raise ValueError(
-                f"{name}: key '{key}' has spatial shape {got} but '{source_key}' has {want} (full shapes "
-                f"{tuple(d[key].shape)} and {tuple(d[source_key].shape)}); a mask must have its image's size."
-            )
-
-
-def _crop_keys(t, d: dict, keys: list, start, end, lazy: bool | None) -> dict:
-    """Record the box under ``t``'s coordinate keys (when set) and crop every key to it (invertibly)."""
-    if t.start_coord_key is not None:
-        d[t.start_coord_key] = start
-    if t.end_coord_key is not None:
-        d[t.end_coord_key] = end
-    lazy_ = t.lazy if lazy is None else lazy
-    for key in keys:
-        d[key] = Crop.__call__(t.cropper, d[key], _box_slices(start, end), lazy=lazy_)
-    return d
-
-
 def _box_slices(start: Sequence[int], end: Sequence[int]) -> tuple[slice, ...]:
     return tuple(slice(int(s), int(e)) for s, e in zip(start, end, strict=True))
+
+
+class BoxCropd(Cropd):
+    """Base of the dictionary crops whose box is computed from the data: every key is cut to one box, which is
+    also stored under ``start_coord_key`` / ``end_coord_key``. As in MONAI's ``CropForegroundd``, the box needs
+    the current pixels (``requires_current_data``: under ``Compose(lazy=True)`` pending operations are applied
+    first) and ``lazy`` is passed on to the cropper. Subclasses compute the box and call :meth:`crop_to_box`.
+
+    Args:
+        keys: keys to crop; cropper: the array crop (its ``lazy`` follows this transform's);
+        start_coord_key / end_coord_key: where to store the box (None to skip); allow_missing_keys, lazy: as for
+        MONAI's ``Cropd``.
+    """
+
+    def __init__(
+        self,
+        keys: KeysCollection,
+        cropper: Crop,
+        start_coord_key: str | None,
+        end_coord_key: str | None,
+        allow_missing_keys: bool = False,
+        lazy: bool = False,
+    ) -> None:
+        super().__init__(keys, cropper=cropper, allow_missing_keys=allow_missing_keys, lazy=lazy)
+        self.start_coord_key, self.end_coord_key = start_coord_key, end_coord_key
+
+    @property
+    def requires_current_data(self) -> bool:
+        return True
+
+    def crop_to_box(self, d: dict, start, end, lazy: bool | None = None) -> dict:
+        """Record ``[start, end)`` under the coordinate keys (when set) and crop every key of ``d`` to it
+        (invertibly, lazily when ``lazy`` or, if None, ``self.lazy``); returns ``d``."""
+        if self.start_coord_key is not None:
+            d[self.start_coord_key] = start
+        if self.end_coord_key is not None:
+            d[self.end_coord_key] = end
+        lazy_ = self.lazy if lazy is None else lazy
+        slices = _box_slices(start, end)
+        for key in self.key_iterator(d):
+            d[key] = Crop.__call__(self.cropper, d[key], slices, lazy=lazy_)
+        return d
 
 
 class TrimBorder(Crop):
@@ -149,6 +165,10 @@ class CropBreast(Crop):
             raise ValueError(f"margin must be >= 0 and proxy_size >= 16, got margin={margin}, proxy_size={proxy_size}.")
         self.proxy_size = int(proxy_size)
 
+    @property
+    def requires_current_data(self) -> bool:
+        return True
+
     def compute_box(self, img: torch.Tensor | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``(start, end)`` of the breast box in the image's spatial coordinates (ends exclusive)."""
         check_single_channel(img, "CropBreast")
@@ -175,7 +195,7 @@ class CropBreast(Crop):
         return super().__call__(img, _box_slices(start, end), lazy=lazy)
 
 
-class CropBreastd(Cropd):
+class CropBreastd(BoxCropd):
     """Dictionary twin of :class:`CropBreast`: the box comes from ``source_key`` and cuts every key (image and label).
 
     Args:
@@ -201,16 +221,15 @@ class CropBreastd(Cropd):
         allow_missing_keys: bool = False,
         lazy: bool = False,
     ) -> None:
-        super().__init__(keys, cropper=CropBreast(margin, proxy_size, lazy=lazy), allow_missing_keys=allow_missing_keys)
+        cropper = CropBreast(margin, proxy_size, lazy=lazy)
+        super().__init__(keys, cropper, start_coord_key, end_coord_key, allow_missing_keys, lazy)
         self.source_key = source_key
-        self.start_coord_key, self.end_coord_key = start_coord_key, end_coord_key
 
     def __call__(self, data: Mapping[Hashable, torch.Tensor], lazy: bool | None = None) -> dict[Hashable, torch.Tensor]:
         d = dict(data)
         start, end = keyed_errors(type(self).__name__, self.source_key, self.cropper.compute_box, d[self.source_key])
-        keys = list(self.key_iterator(d))
-        _check_shapes(d, keys, self.source_key, type(self).__name__)
-        return _crop_keys(self, d, keys, start, end, lazy)
+        check_spatial_shapes(type(self).__name__, d, self.key_iterator(d), self.source_key)
+        return self.crop_to_box(d, start, end, lazy)
 
 
 class CropByROI(Crop):
@@ -260,6 +279,10 @@ class CropByROI(Crop):
         self.threshold = threshold
         self.on_empty = on_empty
 
+    @property
+    def requires_current_data(self) -> bool:
+        return True
+
     def compute_box(self, roi: torch.Tensor | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``(start, end)`` of the crop in spatial coordinates (ends exclusive) for the ROI mask ``roi`` (C, W, H)."""
         m = to_numpy(roi)
@@ -268,7 +291,7 @@ class CropByROI(Crop):
         shape = np.asarray(m.shape[1:], dtype=np.int64)
         thresholds, boxes = [], []
         for c in range(m.shape[0]):
-            t = self.threshold if self.threshold is not None else half_range_threshold(value_range(m[c])[1])
+            t = mask_threshold(m[c], self.threshold)
             thresholds.append(t)
             boxes.append(foreground_bbox(m[c], t))
         found = [b for b in boxes if b is not None]
@@ -284,7 +307,7 @@ class CropByROI(Crop):
         region = np.zeros((e0 - s0, e1 - s1), dtype=np.uint8)
         for c, b in enumerate(boxes):
             if b is not None:
-                region |= (m[c, s0:e0, s1:e1] > thresholds[c]).astype(np.uint8)
+                region |= binarize(m[c, s0:e0, s1:e1], thresholds[c])
         a0, b0, a1, b1, _ = components(region)[0]
         lo, hi = np.array([s0 + a0, s1 + a1], dtype=np.int64), np.array([s0 + b0, s1 + b1], dtype=np.int64)
         return self.expand_box(lo, hi, shape)
@@ -326,7 +349,7 @@ def _grow(start: np.ndarray, end: np.ndarray, want: np.ndarray, shape: np.ndarra
     return np.clip(start, 0, shape), np.clip(end, 0, shape)
 
 
-class CropByROId(Cropd):
+class CropByROId(BoxCropd):
     """Dictionary twin of :class:`CropByROI`: the box comes from ``roi_key`` and cuts every key (image and mask).
 
     Args:
@@ -361,15 +384,13 @@ class CropByROId(Cropd):
         lazy: bool = False,
     ) -> None:
         cropper = CropByROI(margin, min_size, square, threshold, on_empty, lazy=lazy)
-        super().__init__(keys, cropper=cropper, allow_missing_keys=allow_missing_keys)
+        super().__init__(keys, cropper, start_coord_key, end_coord_key, allow_missing_keys, lazy)
         self.roi_key = roi_key
-        self.start_coord_key, self.end_coord_key = start_coord_key, end_coord_key
 
     def __call__(self, data: Mapping[Hashable, torch.Tensor], lazy: bool | None = None) -> dict[Hashable, torch.Tensor]:
         d = dict(data)
         if self.roi_key not in d:
             raise KeyError(f"CropByROId: ROI key '{self.roi_key}' is not in the data (keys: {sorted(map(str, d))}).")
-        keys = list(self.key_iterator(d))
-        _check_shapes(d, keys, self.roi_key, type(self).__name__)
+        check_spatial_shapes(type(self).__name__, d, self.key_iterator(d), self.roi_key)
         start, end = keyed_errors(type(self).__name__, self.roi_key, self.cropper.compute_box, d[self.roi_key])
-        return _crop_keys(self, d, keys, start, end, lazy)
+        return self.crop_to_box(d, start, end, lazy)

@@ -4,11 +4,15 @@ Both papers enhance with CLAHE (Contrast-Limited Adaptive Histogram Equalization
 "to remove the salt and pepper noise". scikit-image's ``equalize_adapthist`` takes about 1.5 s on a full 16-bit
 mammogram and OpenCV's CLAHE about 0.03 s; MONAI's ``MedianSmooth`` takes tens of milliseconds even at 224 x 224
 where OpenCV's ``medianBlur`` takes microseconds. So both transforms run OpenCV and keep a pure scikit-image / SciPy
-fallback (``backend="skimage"``) that computes the same thing.
+path (``library="skimage"`` / ``library="scipy"``) that computes the same thing.
+
+The library is chosen with ``library=``; the old keyword ``backend=`` still works with a ``DeprecationWarning``
+(it shadowed MONAI's ``backend`` class attribute, the list of tensor types a transform accepts).
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Hashable, Mapping, Sequence
 
 import cv2
@@ -17,16 +21,32 @@ import torch
 from monai.config import KeysCollection
 from monai.data.meta_obj import get_track_meta
 from monai.transforms import MapTransform, Transform
-from monai.utils import TransformBackends, convert_to_dst_type, convert_to_tensor, ensure_tuple_rep, optional_import
+from monai.utils import TransformBackends, convert_to_dst_type, convert_to_tensor, ensure_tuple_rep
+from scipy import ndimage
+from skimage import exposure
 
-from ._utils import check_single_channel, cv_view, from_cv, keyed_errors, to_numpy, value_range
-
-exposure, _has_skimage = optional_import("skimage.exposure")
-ndimage, _has_scipy = optional_import("scipy.ndimage")
+from .checks import check_single_channel, keyed_errors
+from .views import cv_view, from_cv, to_numpy, value_range
 
 __all__ = ["CLAHE", "CLAHEd", "MedianFilter", "MedianFilterd"]
 
-_BACKENDS = ("opencv", "skimage")
+_CLAHE_LIBRARIES = ("opencv", "skimage")
+_MEDIAN_LIBRARIES = ("opencv", "scipy")
+
+
+def _library(name: str, library: str, backend: str | None, allowed: Sequence[str]) -> str:
+    """``library``, or the deprecated ``backend`` keyword's value (with a DeprecationWarning); checked."""
+    if backend is not None:
+        warnings.warn(
+            f"{name}(backend=...) is deprecated, use library={backend!r}: `backend` is MONAI's class attribute "
+            "listing the tensor types a transform accepts.",
+            DeprecationWarning,
+            stacklevel=3,
+        )
+        library = backend
+    if library not in allowed:
+        raise ValueError(f"Unsupported library: {library!r}, available options are {list(allowed)}.")
+    return library
 
 
 class CLAHE(Transform):
@@ -53,7 +73,8 @@ class CLAHE(Transform):
         nbins: grey levels of the histograms, 2 to 65,536 (256 by default).
         value_range: ``(low, high)`` mapped to 0 and 1 instead of the image's own min and max (values outside are
             clipped), e.g. ``(0, 4095)`` for every 12-bit image alike.
-        backend: ``"opencv"`` (default) or ``"skimage"``.
+        library: ``"opencv"`` (default) or ``"skimage"``.
+        backend: deprecated name of ``library``.
 
     Example:
         >>> import numpy as np
@@ -71,8 +92,11 @@ class CLAHE(Transform):
         tile_grid_size: int | Sequence[int] = 8,
         nbins: int = 256,
         value_range: Sequence[float] | None = None,
-        backend: str = "opencv",
+        library: str = "opencv",
+        *,
+        backend: str | None = None,
     ) -> None:
+        self.library = _library("CLAHE", library, backend, _CLAHE_LIBRARIES)
         if clip_limit <= 0:
             raise ValueError(f"clip_limit must be > 0 (OpenCV convention, 2.0 is typical), got {clip_limit}.")
         self.tile_grid_size = tuple(int(t) for t in ensure_tuple_rep(tile_grid_size, 2))
@@ -80,14 +104,11 @@ class CLAHE(Transform):
             raise ValueError(f"tile_grid_size must be >= 1 along both axes, got {tile_grid_size}.")
         if not 2 <= int(nbins) <= 65536:
             raise ValueError(f"nbins must be between 2 and 65536, got {nbins}.")
-        if backend not in _BACKENDS:
-            raise ValueError(f"Unsupported backend: {backend!r}, available options are {list(_BACKENDS)}.")
         if value_range is not None and (len(value_range) != 2 or float(value_range[1]) <= float(value_range[0])):
             raise ValueError(f"value_range must be (low, high) with high > low, got {value_range}.")
         self.clip_limit = float(clip_limit)
         self.nbins = int(nbins)
         self.value_range = None if value_range is None else (float(value_range[0]), float(value_range[1]))
-        self.method = backend
 
     def __call__(self, img: np.ndarray | torch.Tensor) -> torch.Tensor:
         img_t = convert_to_tensor(img, track_meta=get_track_meta())
@@ -96,7 +117,7 @@ class CLAHE(Transform):
         lo, hi = self.value_range if self.value_range is not None else value_range(a)
         if hi <= lo:  # constant image: nothing to equalise
             out = np.zeros(a.shape, dtype=np.float32)
-        elif self.method == "opencv":
+        elif self.library == "opencv":
             out = self._opencv(a, lo, hi)
         else:
             out = self._skimage(a, lo, hi)
@@ -124,8 +145,6 @@ class CLAHE(Transform):
         return from_cv(out.astype(np.float32) / np.float32(top), transposed)
 
     def _skimage(self, a: np.ndarray, lo: float, hi: float) -> np.ndarray:
-        if not _has_skimage:
-            raise RuntimeError("CLAHE(backend='skimage') needs scikit-image: pip install scikit-image.")
         norm = np.clip((a.astype(np.float64) - lo) / (hi - lo), 0.0, 1.0)
         kernel = [max(1, -(-s // t)) for s, t in zip(a.shape, self.tile_grid_size, strict=True)]
         out = exposure.equalize_adapthist(
@@ -153,11 +172,14 @@ class CLAHEd(MapTransform):
         tile_grid_size: int | Sequence[int] = 8,
         nbins: int = 256,
         value_range: Sequence[float] | None = None,
-        backend: str = "opencv",
+        library: str = "opencv",
         allow_missing_keys: bool = False,
+        *,
+        backend: str | None = None,
     ) -> None:
         super().__init__(keys, allow_missing_keys)
-        self.clahe = CLAHE(clip_limit, tile_grid_size, nbins, value_range, backend)
+        library = _library(type(self).__name__, library, backend, _CLAHE_LIBRARIES)
+        self.clahe = CLAHE(clip_limit, tile_grid_size, nbins, value_range, library)
 
     def __call__(self, data: Mapping[Hashable, torch.Tensor]) -> dict[Hashable, torch.Tensor]:
         d = dict(data)
@@ -167,16 +189,20 @@ class CLAHEd(MapTransform):
 
 
 class MedianFilter(Transform):
-    """Median filter with a square ``(2 radius + 1)`` window, each channel on its own, edges replicated.
+    """Median filter with a square ``(2 radius + 1)`` window (a cube in 3-D), each channel on its own, edges
+    replicated.
 
     The result equals ``scipy.ndimage.median_filter(mode="nearest")`` and scikit-image's ``filters.median`` with a
-    square footprint (what paper A ran). OpenCV's ``medianBlur`` does the work for uint8 (any radius) and for uint16
-    / float32 with radius 1 or 2; other cases, or ``backend="scipy"``, use SciPy. MONAI's ``MedianSmooth`` gives the
-    same values but takes about 40 ms on a 224 x 224 image here, against 0.03 ms, which is why this exists.
+    square footprint (what paper A ran). OpenCV's ``medianBlur`` does the work on 2-D images for uint8 (any radius)
+    and for uint16 / float32 with radius 1 or 2; other cases, or ``library="scipy"``, use SciPy. MONAI's
+    ``MedianSmooth`` gives the same values but takes about 40 ms on a 224 x 224 image here, against 0.03 ms, which is
+    why this exists. Like ``MedianSmooth``, a channel-first image with more spatial axes, ``(C, W, H, D)``, is
+    filtered over all of them at once (SciPy); a 2-D array without a channel axis is filtered as one image.
 
     Args:
         radius: half-width of the window (1 -> 3 x 3).
-        backend: ``"opencv"`` (fast path where possible, default) or ``"scipy"``.
+        library: ``"opencv"`` (fast path where possible, default) or ``"scipy"``.
+        backend: deprecated name of ``library``.
 
     Example:
         >>> import numpy as np
@@ -187,33 +213,32 @@ class MedianFilter(Transform):
 
     backend = [TransformBackends.NUMPY]
 
-    def __init__(self, radius: int = 1, backend: str = "opencv") -> None:
+    def __init__(self, radius: int = 1, library: str = "opencv", *, backend: str | None = None) -> None:
+        self.library = _library("MedianFilter", library, backend, _MEDIAN_LIBRARIES)
         if int(radius) < 0:
             raise ValueError(f"radius must be >= 0, got {radius}.")
-        if backend not in ("opencv", "scipy"):
-            raise ValueError(f"Unsupported backend: {backend!r}, available options are ['opencv', 'scipy'].")
         self.radius = int(radius)
-        self.method = backend
 
     def _filter(self, a: np.ndarray) -> np.ndarray:
+        """One channel, any number of spatial axes."""
         k = 2 * self.radius + 1
-        if self.method == "opencv":
+        if self.library == "opencv" and a.ndim == 2:
             v, t = cv_view(a)  # narrows MONAI's int32 (from uint16) back to uint16
             if v.dtype == np.uint8 or (v.dtype in (np.uint16, np.float32) and k <= 5):
                 return from_cv(cv2.medianBlur(np.ascontiguousarray(v), k), t).astype(a.dtype, copy=False)
-        if not _has_scipy:
-            raise RuntimeError("MedianFilter needs SciPy for this dtype / radius: pip install scipy.")
         return ndimage.median_filter(a, size=k, mode="nearest")
 
     def __call__(self, img: np.ndarray | torch.Tensor) -> torch.Tensor:
         img_t = convert_to_tensor(img, track_meta=get_track_meta())
         a = to_numpy(img_t)
         if a.ndim < 2:
-            raise ValueError(f"MedianFilter expects a channel-first image (C, W, H), got shape {tuple(a.shape)}.")
+            raise ValueError(
+                f"MedianFilter expects a channel-first image (C, W, H) or (C, W, H, D), got shape {tuple(a.shape)}."
+            )
         if self.radius == 0:
             return img_t
-        flat = a.reshape((-1,) + a.shape[-2:])
-        out = np.stack([self._filter(flat[c]) for c in range(flat.shape[0])]).reshape(a.shape)
+        channels = a[None] if a.ndim == 2 else a
+        out = np.stack([self._filter(channels[c]) for c in range(channels.shape[0])]).reshape(a.shape)
         return convert_to_dst_type(out, dst=img_t, dtype=out.dtype)[0]
 
 
@@ -230,10 +255,17 @@ class MedianFilterd(MapTransform):
     backend = MedianFilter.backend
 
     def __init__(
-        self, keys: KeysCollection, radius: int = 1, backend: str = "opencv", allow_missing_keys: bool = False
+        self,
+        keys: KeysCollection,
+        radius: int = 1,
+        library: str = "opencv",
+        allow_missing_keys: bool = False,
+        *,
+        backend: str | None = None,
     ) -> None:
         super().__init__(keys, allow_missing_keys)
-        self.filter = MedianFilter(radius, backend)
+        library = _library(type(self).__name__, library, backend, _MEDIAN_LIBRARIES)
+        self.filter = MedianFilter(radius, library)
 
     def __call__(self, data: Mapping[Hashable, torch.Tensor]) -> dict[Hashable, torch.Tensor]:
         d = dict(data)

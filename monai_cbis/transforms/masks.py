@@ -1,10 +1,12 @@
-"""Lesion masks to {0, 1}: :class:`NormalizeMask` (one mask) and :class:`MergeMasks` (an image's several masks).
+"""Lesion masks to {0, 1}: the mask threshold rule (:func:`half_range_threshold`, :func:`mask_threshold`,
+:func:`binarize`, the only place it is written; ``CropByROI`` and ``MaskToBox`` use it too), :class:`NormalizeMask`
+(one mask) and :class:`MergeMasks` (an image's several masks).
 
 CBIS-DDSM writes ROI masks as 0/255 (8-bit DICOM), the Kaggle conversion as 8-bit JPEG with compression noise
 around both values, and other tools as 0/1 or 0/65535. The default threshold is half of the range the mask was
-written in (see :func:`monai_cbis.transforms._utils.half_range_threshold`): 0.5 for masks whose maximum is at most 1,
-127.5 for 8-bit masks, ``max / 2`` above. Values strictly above it are lesion. An all-zero mask stays all zero (the
-"no lesion" case is the job of the transform that needs a lesion, e.g. ``CropByROI``).
+written in (:func:`half_range_threshold`): 0.5 for masks whose maximum is at most 1, 127.5 for 8-bit masks,
+``max / 2`` above. Values strictly above it are lesion. An all-zero mask stays all zero (the "no lesion" case is the
+job of the transform that needs a lesion, e.g. ``CropByROI``).
 
 Both keep their output uint8 ``{0, 1}`` (compact in a cache; cast to float at the end of a pipeline) and keep the
 MetaTensor metadata.
@@ -22,15 +24,59 @@ from monai.data.meta_obj import get_track_meta
 from monai.transforms import MapTransform, Transform
 from monai.utils import TransformBackends, convert_to_dst_type, convert_to_tensor
 
-from ._utils import cv_view, from_cv, half_range_threshold, keyed_errors, to_numpy, value_range
+from .checks import keyed_errors
+from .views import cv_view, from_cv, to_numpy, value_range
 
-__all__ = ["NormalizeMask", "NormalizeMaskd", "MergeMasks", "MergeMasksd", "binarize"]
+__all__ = [
+    "NormalizeMask",
+    "NormalizeMaskd",
+    "MergeMasks",
+    "MergeMasksd",
+    "half_range_threshold",
+    "mask_threshold",
+    "binarize",
+]
+
+
+def half_range_threshold(max_value: float) -> float:
+    """The default mask threshold: half the range the mask's values were written in.
+
+    ``max <= 1`` -> 0.5 (masks already in {0, 1}, probabilities); ``max <= 255`` -> 127.5 (8-bit masks: CBIS-DDSM's
+    0/255 DICOM masks, and the Kaggle JPEG masks whose compression noise stays far below 128); larger -> ``max / 2``
+    (16-bit masks written as 0/65535 or 0/4095). An all-zero mask gets 0.5, so it stays empty.
+
+    Example:
+        >>> half_range_threshold(1), half_range_threshold(255), half_range_threshold(65535)
+        (0.5, 127.5, 32767.5)
+    """
+    if max_value <= 1:
+        return 0.5
+    if max_value <= 255:
+        return 127.5
+    return max_value / 2.0
+
+
+def mask_threshold(a: np.ndarray, threshold: float | None = None) -> float:
+    """The threshold for one 2-D mask channel ``a``: ``threshold`` when given, else :func:`half_range_threshold` of
+    its maximum. Lesion is where ``a > mask_threshold(a, threshold)``.
+
+    Example:
+        >>> import numpy as np
+        >>> mask_threshold(np.array([[0, 255]], np.uint8)), mask_threshold(np.zeros((2, 2)), threshold=0.2)
+        (127.5, 0.2)
+    """
+    return float(threshold) if threshold is not None else half_range_threshold(value_range(a)[1])
 
 
 def binarize(a: np.ndarray, threshold: float | None = None) -> np.ndarray:
-    """``a > threshold`` as uint8 {0, 1} for one 2-D channel; ``threshold=None`` uses the half-range rule."""
-    if threshold is None:
-        threshold = half_range_threshold(value_range(a)[1])
+    """``a > threshold`` as uint8 {0, 1} for one 2-D channel; ``threshold=None`` uses the half-range rule.
+
+    Example:
+        >>> import numpy as np
+        >>> binarize(np.array([[0, 3], [250, 255]], np.uint8)).tolist()
+        [[0, 0], [1, 1]]
+    """
+    threshold = mask_threshold(a, threshold)
     v, transposed = cv_view(a)  # OpenCV's threshold: SIMD, no bool temporary; it writes the input dtype
     _, out = cv2.threshold(v, float(threshold), 1, cv2.THRESH_BINARY)
     return from_cv(out.astype(np.uint8, copy=False), transposed)

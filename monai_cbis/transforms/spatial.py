@@ -20,7 +20,9 @@ from monai.transforms.inverse import TraceableTransform
 from monai.transforms.utils import scale_affine
 from monai.utils import TraceKeys, TransformBackends, convert_to_dst_type, convert_to_tensor, ensure_tuple_rep
 
-from ._utils import check_single_channel, keyed_errors, resample_2d, spatial_shape, to_numpy
+from .checks import check_single_channel, keyed_errors
+from .resample import resample_2d
+from .views import spatial_shape, to_numpy
 
 __all__ = ["FlipToLeft", "FlipToLeftd", "FastResize", "FastResized"]
 
@@ -184,7 +186,7 @@ class FastResize(InvertibleTransform, Transform):
 
     Built for shrinking a 3000 x 5000 16-bit mammogram early in a pipeline: it reads the native dtype (no float copy
     of the full image) and costs a few milliseconds where MONAI's ``Resize(mode="area")`` needs a float32 copy and
-    ``cv2.INTER_AREA`` on uint16 takes about 30 ms. See :func:`monai_cbis.transforms._utils.resample_2d` for the
+    ``cv2.INTER_AREA`` on uint16 takes about 30 ms. See :func:`monai_cbis.transforms.resample.resample_2d` for the
     exact filter. The geometry (and the affine update) is MONAI ``Resize``'s with ``align_corners=False``; ``inverse``
     resizes back to the recorded size with MONAI's ``Resize`` in ``inverse_mode``.
 

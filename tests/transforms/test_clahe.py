@@ -1,4 +1,4 @@
-"""CLAHE(d): OpenCV fast path, scikit-image fallback, same result whatever the input type, bad input."""
+"""CLAHE(d): OpenCV fast path, scikit-image path, same result whatever the input type, bad input."""
 
 from __future__ import annotations
 
@@ -55,7 +55,7 @@ def test_close_result_at_other_bit_depths(scale, dtype):
 def test_matches_scikit_image_fallback():
     img = (_picture() * 4095).astype(np.uint16)[None]
     fast = CLAHE(clip_limit=2.0, tile_grid_size=8)(img).numpy()
-    slow = CLAHE(clip_limit=2.0, tile_grid_size=8, backend="skimage")(img).numpy()
+    slow = CLAHE(clip_limit=2.0, tile_grid_size=8, library="skimage")(img).numpy()
     assert slow.dtype == np.float32 and slow.min() >= 0 and slow.max() <= 1
     assert np.abs(fast - slow).mean() < 0.04
 
@@ -64,7 +64,7 @@ def test_more_bins_use_the_16_bit_path_without_flattening():
     img = (_picture() * 4095).astype(np.uint16)[None]
     out8 = CLAHE(nbins=256)(img).numpy()
     out12 = CLAHE(nbins=4096)(img).numpy()
-    slow12 = CLAHE(nbins=4096, backend="skimage")(img).numpy()
+    slow12 = CLAHE(nbins=4096, library="skimage")(img).numpy()
     assert np.abs(out12 - slow12).mean() < 0.04  # an nbins-level CLAHE, as scikit-image computes it
     assert np.abs(out8 - out12).mean() < 0.05  # the same equalisation, finer levels
     assert len(np.unique(out12)) > len(np.unique(out8))
@@ -102,10 +102,22 @@ def test_three_channels_raise_with_key_and_shape():
         ({"clip_limit": 0}, "clip_limit must be > 0"),
         ({"tile_grid_size": 0}, "tile_grid_size must be >= 1"),
         ({"nbins": 1}, "nbins must be between 2 and 65536"),
-        ({"backend": "cuda"}, r"Unsupported backend: 'cuda', available options are \['opencv', 'skimage'\]"),
+        ({"library": "cuda"}, r"Unsupported library: 'cuda', available options are \['opencv', 'skimage'\]"),
         ({"value_range": (5, 5)}, "value_range must be"),
     ],
 )
 def test_bad_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
         CLAHE(**kwargs)
+
+
+def test_deprecated_backend_keyword_still_chooses_the_library():
+    img = (_picture((64, 64)) * 4095).astype(np.uint16)[None]
+    with pytest.warns(DeprecationWarning, match=r"CLAHE\(backend=...\) is deprecated, use library='skimage'"):
+        old = CLAHE(backend="skimage")
+    assert old.library == "skimage" and CLAHE.backend == CLAHE().backend  # MONAI's class attribute is untouched
+    np.testing.assert_array_equal(old(img).numpy(), CLAHE(library="skimage")(img).numpy())
+    with pytest.warns(DeprecationWarning, match=r"CLAHEd\(backend=...\)"):
+        assert CLAHEd("image", backend="skimage").clahe.library == "skimage"
+    with pytest.warns(DeprecationWarning), pytest.raises(ValueError, match=r"Unsupported library: 'cuda'"):
+        CLAHE(backend="cuda")

@@ -7,7 +7,7 @@ import importlib
 
 import pytest
 
-MODULES = ["_utils", "io", "masks", "intensity", "crop", "spatial", "boxes", "presets", "cache"]
+MODULES = ["views", "checks", "resample", "io", "masks", "intensity", "crop", "spatial", "boxes", "presets", "cache"]
 
 
 @pytest.mark.parametrize("name", MODULES)
