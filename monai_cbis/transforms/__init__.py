@@ -11,8 +11,9 @@ from .boxes import MaskToBox, MaskToBoxd
 from .cache import AtomicPersistentDataset, cached_dataset, item_fingerprint, transform_fingerprint
 from .crop import CropBreast, CropBreastd, CropByROI, CropByROId, TrimBorder, TrimBorderd
 from .intensity import CLAHE, CLAHEd, MedianFilter, MedianFilterd
-from .io import CBISImageReader, LoadMammogram, LoadMammogramd
+from .io import CBISImageReader, LoadMammogram, LoadMammogramd, LoadMammogramIfPresentd
 from .labels import ClassIndex, ClassIndexd
+from .lesion_crop import LesionCropd
 from .masks import MergeMasks, MergeMasksd, NormalizeMask, NormalizeMaskd
 from .meta import CopyFilenamed
 from .presets import (
@@ -32,6 +33,7 @@ __all__ = [
     "CBISImageReader",
     "LoadMammogram",
     "LoadMammogramd",
+    "LoadMammogramIfPresentd",
     "NormalizeMask",
     "NormalizeMaskd",
     "MergeMasks",
@@ -46,6 +48,7 @@ __all__ = [
     "CropBreastd",
     "CropByROI",
     "CropByROId",
+    "LesionCropd",
     "FlipToLeft",
     "FlipToLeftd",
     "FastResize",

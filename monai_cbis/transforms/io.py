@@ -2,7 +2,8 @@
 
 :class:`CBISImageReader` is a MONAI ``ImageReader``, so it plugs into ``LoadImage(d)``; :class:`LoadMammogram` and
 :class:`LoadMammogramd` are ``LoadImage(d)`` with the settings a mammogram wants (this reader, native dtype,
-channel first). What the reader does that MONAI's ``PydicomReader`` does not:
+channel first); :class:`LoadMammogramIfPresentd` loads the keys an item may lack (an ROI mask at inference). What
+the reader does that MONAI's ``PydicomReader`` does not:
 
 * keeps the stored integers instead of converting 15 M pixels to float32: uint8 stays uint8 (masks, JPEG);
   uint16 becomes int16 when every value is below 32768, which is the same bits and costs nothing (12-bit films),
@@ -37,18 +38,18 @@ Example:
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
 from monai.data import ImageReader
-from monai.transforms import LoadImage, LoadImaged
+from monai.transforms import LoadImage, LoadImaged, MapTransform
 from monai.utils import ensure_tuple
 
 from ..data.files import DICOM_SUFFIXES, RASTER_SUFFIXES, UnreadableImageError
 
-__all__ = ["CBISImageReader", "LoadMammogram", "LoadMammogramd"]
+__all__ = ["CBISImageReader", "LoadMammogram", "LoadMammogramd", "LoadMammogramIfPresentd"]
 
 
 @dataclass
@@ -298,3 +299,44 @@ class LoadMammogramd(LoadImaged):
 
     def __call__(self, data, reader=None):
         return super().__call__(data, reader if reader is not None else self.cbis_reader)
+
+
+class LoadMammogramIfPresentd(MapTransform):
+    """Load the keys an item has with :class:`LoadMammogram` and pass the items that lack them: the loader for an
+    optional file such as the ROI mask of an inference item (a film sent without an ROI is segmented whole).
+
+    The output of a key that is present is what :class:`LoadMammogramd` gives (a ``MetaTensor``, ``(C, W, H)``); a
+    key that is absent stays absent, so later transforms see the same item shapes as without this loader. Missing
+    keys are the point, so ``allow_missing_keys`` is always True here; for keys every item has, use
+    :class:`LoadMammogramd`, which raises on a missing key as MONAI transforms do by default.
+
+    Why not ``LoadMammogramd(keys, allow_missing_keys=True)``: MONAI Label's bundle inference replaces every
+    ``LoadImaged`` of a pipeline by its ``LoadImageTensord``, which indexes each of the wrapped transform's keys and so
+    fails on an item without the mask, whatever ``allow_missing_keys`` says. This transform is no ``LoadImaged``, so
+    MONAI Label leaves it alone. Its array twin is :class:`LoadMammogram` (one file or list of files in, one image
+    out); "if present" is a property of dictionary items only.
+
+    Args:
+        keys: the optional keys (file path, or a list of files stacked as channels).
+        reader, dtype, ensure_channel_first, kwargs: as for :class:`LoadMammogram` (the output is always the image
+            alone, as with ``image_only=True``).
+
+    Example:
+        >>> load = LoadMammogramIfPresentd("mask")
+        >>> load({"image": "full.dcm"})  # no mask: nothing to load
+        {'image': 'full.dcm'}
+        >>> load({"image": "full.dcm", "mask": "mask.dcm"})["mask"].shape  # doctest: +SKIP
+        (1, 3000, 5000)
+    """
+
+    def __init__(self, keys, reader=None, dtype=None, ensure_channel_first: bool = True, **kwargs) -> None:
+        super().__init__(keys, allow_missing_keys=True)
+        self.loader = LoadMammogram(
+            reader, image_only=True, dtype=dtype, ensure_channel_first=ensure_channel_first, **kwargs
+        )
+
+    def __call__(self, data: Mapping[Hashable, object]) -> dict[Hashable, object]:
+        d = dict(data)
+        for key in self.key_iterator(d):
+            d[key] = self.loader(d[key])
+        return d

@@ -15,7 +15,7 @@ from monai.transforms import MapTransform, Transform
 from monai.utils import TransformBackends
 
 from ..data.sampling import class_index
-from ._utils import keyed_errors
+from .checks import keyed_errors
 
 __all__ = ["ClassIndex", "ClassIndexd"]
 

@@ -8,6 +8,8 @@ import importlib
 import pytest
 
 MODULES = ["views", "checks", "resample", "io", "masks", "intensity", "crop", "spatial", "boxes", "presets", "cache"]
+MODULES += ["lesion_crop", "presets.base", "presets.full_mammogram", "presets.roi_crop", "presets.registry"]
+MODULES += ["presets.lesion_classification"]
 
 
 @pytest.mark.parametrize("name", MODULES)

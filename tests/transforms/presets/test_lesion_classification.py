@@ -14,11 +14,8 @@ from monai_cbis.data.synthetic import make_synthetic_cbis
 from monai_cbis.transforms import (
     IMAGENET_MEAN,
     IMAGENET_STD,
-    PRESETS,
     cached_dataset,
-    get_preset,
     lesion_classification_transforms,
-    preset_compose,
 )
 
 MEAN = torch.tensor(IMAGENET_MEAN)[:, None, None]
@@ -111,7 +108,7 @@ def test_box_instead_of_mask(items):
     with_mask = lesion({**items[0], "box": [0, 0, 5, 5]})  # the mask wins over a box
     assert np.all(with_mask["roi_start"] <= np.maximum(start - 10, 0)) and np.all(with_mask["roi_end"] >= end + 10)
     _cause_matches(
-        r"_LesionCropd: key 'box': box \[50.0, 10.0, 20.0, 30.0\] is empty", lesion, {**item, "box": [50, 10, 20, 30]}
+        r"LesionCropd: key 'box': box \[50.0, 10.0, 20.0, 30.0\] is empty", lesion, {**item, "box": [50, 10, 20, 30]}
     )
     _cause_matches(r"expected one box \[x0, y0, x1, y1\], got \[1, 2, 3\]", lesion, {**item, "box": [1, 2, 3]})
 
@@ -183,18 +180,3 @@ def test_mean_std_option(items):
         lesion_classification_transforms(mean=(0.5, 0.5), std=(0.5, 0.5, 0.5))
     with pytest.raises(ValueError, match=r"Unsupported augmentation settings: \['saturation'\]"):
         lesion_classification_transforms(augment={"saturation": 0.2})
-
-
-def test_registry_and_parts():
-    assert PRESETS["lesion_classification"] is lesion_classification_transforms
-    preset = get_preset("lesion_classification", image_size=128, crop=False)
-    assert preset.name == "lesion_classification" and preset.params["image_size"] == 128
-    assert preset.params["mean"] == IMAGENET_MEAN and preset.params["crop"] is False
-    inference = preset_compose("lesion_classification", part="inference")
-    deterministic = preset_compose("lesion_classification", part="deterministic")
-    assert isinstance(inference.transforms[-1], NormalizeIntensityd)
-    assert not any(isinstance(t, NormalizeIntensityd) for t in deterministic.transforms)
-    train = preset_compose("lesion_classification", part="train", image_size=128, crop=False)
-    assert len(train.transforms) == len(preset.train().transforms)
-    roi = get_preset("roi_crop")  # presets without a final part: inference() is the deterministic part itself
-    assert roi.final is None and roi.inference() is roi.deterministic

@@ -1,0 +1,168 @@
+"""What every preset is made of: the :class:`Preset` (its parts), :class:`PresetSettings` (the one place a preset's
+arguments live, read by every part) and the pieces the presets share (augmentation, float32 output).
+
+A new preset is a frozen dataclass subclass of :class:`PresetSettings` whose fields are its arguments and whose
+``deterministic_transforms`` / ``random_transforms`` / ``final_transforms`` build its parts from those fields, plus
+an entry in :data:`~monai_cbis.transforms.presets.registry.PRESETS`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, fields
+from typing import ClassVar
+
+import numpy as np
+import torch
+from monai.transforms import (
+    Compose,
+    EnsureTyped,
+    RandAdjustContrastd,
+    RandFlipd,
+    RandGaussianNoised,
+    RandRotated,
+    RandScaleIntensityd,
+    RandZoomd,
+    RepeatChanneld,
+)
+
+__all__ = ["Preset", "PresetSettings", "AUGMENT_DEFAULTS", "augment_settings", "augmentation", "float32_output"]
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A named pipeline split into a cacheable deterministic part, a random augmentation part and an optional final
+    deterministic part that must follow the augmentation (not cached in training: it runs after the first random
+    transform; cheap by design).
+
+    Attributes:
+        name: the registry name (``get_preset(name)``).
+        deterministic: load, geometry, enhancement: computed once per image and cacheable (see
+            :mod:`monai_cbis.transforms.cache`).
+        random: the augmentation, drawn anew each epoch from the MONAI transforms' own ``R``.
+        params: the settings the preset was built with (its arguments without the item keys, defaults filled in).
+        final: deterministic steps after the augmentation (the classification preset's channel repeat and mean/std
+            normalisation), or None.
+    """
+
+    name: str
+    deterministic: Compose
+    random: Compose
+    params: dict = field(default_factory=dict)
+    final: Compose | None = None
+
+    def _final(self) -> list:
+        return list(self.final.transforms) if self.final is not None else []
+
+    def train(self) -> Compose:
+        """Deterministic, random then final transforms, one flat ``Compose`` (what ``PersistentDataset`` splits
+        again)."""
+        return Compose(list(self.deterministic.transforms) + list(self.random.transforms) + self._final())
+
+    def inference(self) -> Compose:
+        """The deterministic part, then the final part if any (validation, test, inference; invert predictions with
+        it). Without a final part this is ``self.deterministic`` itself."""
+        if not self._final():
+            return self.deterministic
+        return Compose(list(self.deterministic.transforms) + self._final())
+
+
+@dataclass(frozen=True)
+class PresetSettings:
+    """Base of each preset's settings: the subclass's fields are the preset's arguments, written once; its three
+    ``*_transforms`` methods build the parts from them, and :meth:`preset` assembles the :class:`Preset`.
+
+    Fields whose name ends in ``_key`` are item keys: they shape the pipeline but are left out of
+    :attr:`Preset.params`. An ``augment`` field (overrides of :data:`AUGMENT_DEFAULTS`) is replaced by the full
+    settings on construction, so an unknown setting fails at once.
+    """
+
+    name: ClassVar[str] = ""
+
+    def __post_init__(self) -> None:
+        if any(f.name == "augment" for f in fields(self)):
+            object.__setattr__(self, "augment", augment_settings(self.augment))  # type: ignore[attr-defined]
+
+    def deterministic_transforms(self) -> list:
+        """The cacheable transforms (load, geometry, enhancement)."""
+        raise NotImplementedError
+
+    def random_transforms(self) -> list:
+        """The augmentation."""
+        raise NotImplementedError
+
+    def final_transforms(self) -> list:
+        """Deterministic transforms that must follow the augmentation; none by default."""
+        return []
+
+    def params(self) -> dict:
+        """The settings without the item keys (what :attr:`Preset.params` records)."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if not f.name.endswith("_key")}
+
+    def preset(self) -> Preset:
+        """The :class:`Preset` these settings describe."""
+        final = self.final_transforms()
+        return Preset(
+            self.name,
+            Compose(self.deterministic_transforms()),
+            Compose(self.random_transforms()),
+            self.params(),
+            Compose(final) if final else None,
+        )
+
+
+#: Paper B's augmentation (rotation, flips, zoom, brightness/contrast, Gaussian noise), probabilities and ranges.
+AUGMENT_DEFAULTS = {
+    "rotate_range": float(np.deg2rad(15.0)),
+    "rotate_prob": 0.5,
+    "flip_prob": 0.5,
+    "zoom": (0.9, 1.1),
+    "zoom_prob": 0.3,
+    "brightness": 0.1,
+    "contrast_gamma": (0.8, 1.25),
+    "noise_std": 0.02,
+    "intensity_prob": 0.3,
+}
+
+
+def augment_settings(overrides: dict | None) -> dict:
+    """:data:`AUGMENT_DEFAULTS` updated with ``overrides``.
+
+    Raises:
+        ValueError: an unknown setting, listing the known ones.
+
+    Example:
+        >>> augment_settings({"flip_prob": 0.0})["flip_prob"], augment_settings(None)["zoom"]
+        (0.0, (0.9, 1.1))
+    """
+    settings = dict(AUGMENT_DEFAULTS)
+    unknown = set(overrides or {}) - set(settings)
+    if unknown:
+        raise ValueError(
+            f"Unsupported augmentation settings: {sorted(unknown)}, available options are {sorted(settings)}."
+        )
+    settings.update(overrides or {})
+    return settings
+
+
+def augmentation(keys: list[str], image_key: str, axes: Sequence[int], modes: Sequence[str], settings: dict) -> list:
+    """The random transforms: rotation, a flip per spatial axis in ``axes`` and zoom on ``keys`` (interpolated with
+    ``modes``, one per key), then brightness, contrast (gamma) and Gaussian noise on ``image_key``."""
+    p = settings
+    return [
+        RandRotated(keys, range_x=p["rotate_range"], prob=p["rotate_prob"], mode=modes, padding_mode="zeros"),
+        *[RandFlipd(keys, spatial_axis=a, prob=p["flip_prob"]) for a in axes],
+        RandZoomd(keys, min_zoom=p["zoom"][0], max_zoom=p["zoom"][1], prob=p["zoom_prob"], mode=modes),
+        RandScaleIntensityd(image_key, factors=p["brightness"], prob=p["intensity_prob"]),
+        RandAdjustContrastd(image_key, gamma=p["contrast_gamma"], prob=p["intensity_prob"]),
+        RandGaussianNoised(image_key, std=p["noise_std"], prob=p["intensity_prob"]),
+    ]
+
+
+def float32_output(keys: list[str], image_key: str, out_channels: int, allow_missing_keys: bool = False) -> list:
+    """The last deterministic steps: every key as a float32 MetaTensor, then the grey image repeated to
+    ``out_channels`` channels when more than one (for ImageNet-pretrained encoders)."""
+    tail: list = [EnsureTyped(keys, dtype=torch.float32, track_meta=True, allow_missing_keys=allow_missing_keys)]
+    if out_channels > 1:
+        tail.append(RepeatChanneld(image_key, repeats=out_channels))
+    return tail

@@ -1,0 +1,36 @@
+"""Fixtures for the preset tests: a small synthetic CBIS-DDSM collection (classic DICOM layout) and its truth."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from monai_cbis.data.synthetic import make_synthetic_cbis
+
+
+@pytest.fixture(scope="package")
+def collection(tmp_path_factory):
+    return make_synthetic_cbis(tmp_path_factory.mktemp("cbis"), layout="classic", cases=8, seed=3)
+
+
+@pytest.fixture(scope="package")
+def image_items(collection):
+    items: dict[str, dict] = {}
+    for r in collection.rows:
+        if not r.mask_wrong_size:
+            items.setdefault(r.full_image, {"image": r.full_image, "label": [], "laterality": r.laterality})
+            items[r.full_image]["label"].append(r.mask)
+    return list(items.values())
+
+
+def _truth(paths) -> np.ndarray:
+    """The union of the mask files as a (W, H) bool array."""
+    import pydicom
+
+    return np.any([pydicom.dcmread(p).pixel_array > 127 for p in paths], axis=0).T
+
+
+@pytest.fixture
+def mask_union():
+    """``mask_union(mask_paths)``: the union of the mask files as a (W, H) bool array."""
+    return _truth
