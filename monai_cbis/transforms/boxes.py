@@ -1,4 +1,5 @@
-"""Boxes of lesions in masks: the geometry (:func:`foreground_bbox`, :func:`components`, which the crops use too)
+"""Boxes of lesions in masks: the geometry (:func:`foreground_bbox`, :func:`components`, :func:`grow_box`, which
+the crops use too)
 and :class:`MaskToBox`, detection boxes from lesion masks (paper B's boxes, "the tightest rectangle around the
 non-zero region", one per connected lesion).
 
@@ -25,7 +26,7 @@ from .checks import check_spatial_shapes, keyed_errors
 from .masks import binarize
 from .views import cv_view, to_numpy
 
-__all__ = ["MaskToBox", "MaskToBoxd", "foreground_bbox", "components"]
+__all__ = ["MaskToBox", "MaskToBoxd", "foreground_bbox", "components", "grow_box"]
 
 
 def foreground_bbox(a: np.ndarray, threshold: float) -> tuple[int, int, int, int] | None:
@@ -74,6 +75,26 @@ def components(binary: np.ndarray, connectivity: int = 8) -> np.ndarray:
         boxes = np.stack([top, bottom, left, right, area], axis=1)
     order = np.argsort(-area, kind="stable")
     return boxes[order].astype(np.int64).reshape(-1, 5)
+
+
+def grow_box(start: np.ndarray, end: np.ndarray, want: np.ndarray, shape: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Grow ``[start, end)`` symmetrically to ``want`` per axis, shifted back inside ``[0, shape)`` at an edge
+    (a box never shrinks; ``want`` larger than ``shape`` is clipped to the image).
+
+    Example:
+        >>> import numpy as np
+        >>> start, end = grow_box(np.array([0, 40]), np.array([10, 44]), np.array([32, 32]), np.array([100, 80]))
+        >>> start.tolist(), end.tolist()
+        ([0, 26], [32, 58])
+    """
+    size = end - start
+    extra = np.maximum(want - size, 0)
+    start = start - extra // 2
+    end = start + np.maximum(size, want)
+    shift_right = np.maximum(-start, 0)
+    shift_left = np.maximum(end - shape, 0)
+    start, end = start + shift_right - shift_left, end + shift_right - shift_left
+    return np.clip(start, 0, shape), np.clip(end, 0, shape)
 
 
 class MaskToBox(Transform):

@@ -22,7 +22,7 @@ from monai.config import KeysCollection
 from monai.transforms import Crop, Cropd
 from monai.utils import ensure_tuple_rep
 
-from .boxes import components, foreground_bbox
+from .boxes import components, foreground_bbox, grow_box
 from .checks import check_single_channel, check_spatial_shapes, keyed_errors
 from .masks import binarize, mask_threshold
 from .resample import proxy_shape, resample_2d
@@ -322,7 +322,7 @@ class CropByROI(Crop):
                 want = np.full(2, want.max())
             if self.min_size is not None:
                 want = np.maximum(want, self.min_size)
-            start, end = _grow(start, end, np.minimum(want, shape), shape)
+            start, end = grow_box(start, end, np.minimum(want, shape), shape)
         return start, end
 
     def __call__(self, img: torch.Tensor, roi: torch.Tensor | np.ndarray | None = None, lazy: bool | None = None):  # type: ignore[override]
@@ -335,18 +335,6 @@ class CropByROI(Crop):
             )
         start, end = self.compute_box(roi)
         return super().__call__(img, _box_slices(start, end), lazy=lazy)
-
-
-def _grow(start: np.ndarray, end: np.ndarray, want: np.ndarray, shape: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Grow ``[start, end)`` symmetrically to ``want`` per axis, shifted back inside ``[0, shape)`` at an edge."""
-    size = end - start
-    extra = np.maximum(want - size, 0)
-    start = start - extra // 2
-    end = start + np.maximum(size, want)
-    shift_right = np.maximum(-start, 0)
-    shift_left = np.maximum(end - shape, 0)
-    start, end = start + shift_right - shift_left, end + shift_right - shift_left
-    return np.clip(start, 0, shape), np.clip(end, 0, shape)
 
 
 class CropByROId(BoxCropd):
