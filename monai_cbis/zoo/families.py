@@ -226,7 +226,7 @@ CLASSIFICATION = BundleFamily(
     loss={
         "_target_": "torch.nn.CrossEntropyLoss",
         "weight": {
-            "_target_": "monai_cbis.bundle.loss_class_weights",
+            "_target_": "monai_cbis.data.sampling.loss_class_weights",
             "items": "@train#items",
             "class_balance": "@class_balance",
             "num_classes": "@num_classes",
@@ -235,7 +235,7 @@ CLASSIFICATION = BundleFamily(
     },
     optimizer_params="$[p for p in @network.parameters() if p.requires_grad]",
     train_sampler={
-        "_target_": "monai_cbis.bundle.train_sampler",
+        "_target_": "monai_cbis.data.sampling.train_sampler",
         "items": "@train#items",
         "class_balance": "@class_balance",
         "seed": "@seed",
@@ -244,7 +244,7 @@ CLASSIFICATION = BundleFamily(
         {
             "_target_": "monai_cbis.handlers.ClassificationCSVWriter",
             "output_file": "$@output_dir + '/predictions.csv'",
-            "class_names": "$monai_cbis.bundle.pathology_classes(@num_classes)",
+            "class_names": "$monai_cbis.data.items.pathology_classes(@num_classes)",
         },
     ),
 )

@@ -50,8 +50,8 @@ def inference_config(spec: BundleSpec) -> dict:
     """``configs/inference.json``: stand-alone (no train.json); also what MONAI Label and ``ckpt_export`` read."""
     family, level = get_family(spec.family), get_level(spec.level)
     cfg: dict = {
-        "imports": ["$import torch", "$import numpy as np", "$import monai_cbis", "$import monai_cbis.bundle"],
-        "bundle_root": "$monai_cbis.bundle.infer_bundle_root()",
+        "imports": ["$import torch", "$import numpy as np", "$import monai_cbis", "$import monai_cbis.bundle_root"],
+        "bundle_root": "$monai_cbis.bundle_root.infer_bundle_root()",
         "output_dir": "$@bundle_root + '/eval/inference'",
         "dataset_dir": "",
     }

@@ -57,7 +57,7 @@ def _split_args(split_params: bool) -> dict:
 
 def _image_items(spec: BundleSpec, family: BundleFamily, section: str, split_params: bool) -> dict:
     return {
-        "_target_": "monai_cbis.bundle.section_items",
+        "_target_": "monai_cbis.data.items.section_items",
         "dataset_dir": "@data_root",
         "section": section,
         "task": "@task",
@@ -70,7 +70,7 @@ def _image_items(spec: BundleSpec, family: BundleFamily, section: str, split_par
 
 def _abnormality_items(spec: BundleSpec, family: BundleFamily, section: str, split_params: bool) -> dict:
     return {
-        "_target_": "monai_cbis.bundle.lesion_items",
+        "_target_": "monai_cbis.data.items.lesion_items",
         "dataset_dir": "@data_root",
         "section": section,
         "target": family.items_target,
@@ -86,8 +86,8 @@ IMAGE = ItemLevel(
     items=_image_items,
     drop_last=False,
     reads_datalist=False,
-    inference_items={"_target_": "monai_cbis.bundle.inference_items", "dataset_dir": "@dataset_dir"},
-    output_root="$monai_cbis.bundle.inference_root(@dataset_dir)",
+    inference_items={"_target_": "monai_cbis.data.inference_inputs.inference_items", "dataset_dir": "@dataset_dir"},
+    output_root="$monai_cbis.data.inference_inputs.inference_root(@dataset_dir)",
 )
 
 #: One item per abnormality (CSV row). Training drops a last batch of one: it breaks batch norm on 1 x 1 maps
@@ -98,12 +98,12 @@ ABNORMALITY = ItemLevel(
     drop_last=True,
     reads_datalist=True,
     inference_items={
-        "_target_": "monai_cbis.bundle.lesion_inference_items",
+        "_target_": "monai_cbis.data.inference_inputs.lesion_inference_items",
         "dataset_dir": "@dataset_dir",
         "datalist": "@datalist",
         "task": "@task",
     },
-    output_root="$monai_cbis.bundle.lesion_inference_root(@dataset_dir, @datalist)",
+    output_root="$monai_cbis.data.inference_inputs.lesion_inference_root(@dataset_dir, @datalist)",
     output_name_key="mask",
 )
 

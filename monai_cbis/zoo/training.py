@@ -3,8 +3,8 @@
 Each function maps a :class:`~monai_cbis.zoo.specs.BundleSpec` to one config as a plain dict. What the bundles share
 is written here once; what a family differs in comes from its :class:`~monai_cbis.zoo.families.BundleFamily`, what
 an item level differs in from its :class:`~monai_cbis.zoo.levels.ItemLevel`, and the rest from the spec. The logic
-the configs call lives in importable code (``monai_cbis.bundle``, ``.handlers``, ``.transforms``, ``.networks``,
-``.optim``, ``.distributed``), so the configs stay declarative.
+the configs call lives in importable code (``monai_cbis.data``, ``.bundle_root``, ``.handlers``, ``.transforms``,
+``.networks``, ``.optim``, ``.distributed``), so the configs stay declarative.
 """
 
 from __future__ import annotations
@@ -77,16 +77,16 @@ def _parameters(spec: BundleSpec, family: BundleFamily) -> dict:
             "$import torch",
             "$import monai",
             "$import monai_cbis",
-            "$import monai_cbis.bundle",
+            "$import monai_cbis.bundle_root",
             "$import monai_cbis.handlers",
             "$import monai_cbis.distributed",
         ],
-        "bundle_root": "$monai_cbis.bundle.infer_bundle_root()",
+        "bundle_root": "$monai_cbis.bundle_root.infer_bundle_root()",
         "ckpt_dir": "$@bundle_root + '/models'",
         "output_dir": "$@bundle_root + '/eval'",
         "dataset_dir": "",
-        "data_root": {"_target_": "monai_cbis.bundle.resolve_dataset_dir", "dataset_dir": "@dataset_dir"},
-        "cache_dir": "$monai_cbis.bundle.cache_root() + '/preprocessed'",
+        "data_root": {"_target_": "monai_cbis.data.demo.resolve_dataset_dir", "dataset_dir": "@dataset_dir"},
+        "cache_dir": "$monai_cbis.data.demo.cache_root() + '/preprocessed'",
         "task": spec.task,
         "split": "patient",
         "seed": 0,

@@ -102,9 +102,9 @@ def test_configs_read_the_family_object(monkeypatch):
 def test_classification_family_brings_its_sampler_class_weights_and_trainable_parameters():
     cfg = _configs(SPECS["vgg16_classification"])
     train = cfg["configs/train.json"]
-    assert train["train"]["sampler"]["_target_"] == "monai_cbis.bundle.train_sampler"
+    assert train["train"]["sampler"]["_target_"] == "monai_cbis.data.sampling.train_sampler"
     assert train["train"]["dataloader"]["sampler"] == "@train#sampler"
-    assert train["loss"]["weight"]["_target_"] == "monai_cbis.bundle.loss_class_weights"
+    assert train["loss"]["weight"]["_target_"] == "monai_cbis.data.sampling.loss_class_weights"
     assert "requires_grad" in train["optimizer"]["params"]
     assert train["train"]["items"]["num_classes"] == "@num_classes"
     assert cfg["configs/multi_gpu_train.json"]["train#sampler#distributed"] is True

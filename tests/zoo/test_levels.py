@@ -25,7 +25,7 @@ def test_unknown_level_is_a_clear_error_listing_the_options():
 def test_image_items_read_one_item_per_film_with_the_specs_keys():
     spec = SPECS["unet_effb3"]
     items = get_level("image").items(spec, get_family(spec.family), "training", True)
-    assert items["_target_"] == "monai_cbis.bundle.section_items" and items["level"] == "image"
+    assert items["_target_"] == "monai_cbis.data.items.section_items" and items["level"] == "image"
     assert items["keys"] == list(spec.item_keys) and items["split"] == "@split"
 
 
@@ -33,7 +33,7 @@ def test_image_items_read_one_item_per_film_with_the_specs_keys():
 def test_abnormality_items_are_scored_against_the_familys_target(name, target):
     spec = SPECS[name]
     items = get_level("abnormality").items(spec, get_family(spec.family), "validation", False)
-    assert items["_target_"] == "monai_cbis.bundle.lesion_items" and items["target"] == target
+    assert items["_target_"] == "monai_cbis.data.items.lesion_items" and items["target"] == target
     assert "split" not in items and "keys" not in items
 
 
