@@ -20,6 +20,7 @@ from monai_cbis.transforms import (
     FastResized,
     FlipToLeft,
     FlipToLeftd,
+    LesionCropd,
     TrimBorder,
     TrimBorderd,
 )
@@ -36,6 +37,7 @@ def _dict_pipelines():
         "TrimBorderd": [TrimBorderd(KEYS, 0.05)],
         "CropBreastd": [CropBreastd(KEYS, source_key="image", margin=2)],
         "CropByROId": [CropByROId(KEYS, roi_key="label", margin=4)],
+        "LesionCropd": [LesionCropd(KEYS, roi_key="label", margin=4)],
         "FlipToLeftd": [FlipToLeftd(KEYS, laterality_key="laterality")],
         "FastResized": [FastResized(KEYS, 48, inverse_mode=("bilinear", "nearest"))],
         "all": [
