@@ -56,7 +56,7 @@ class CLAHE(Transform):
     ``nbins`` grey levels, so uint8, uint16 and float images of the same picture give the same result. Parameters
     follow OpenCV: ``clip_limit`` is a multiple of the mean histogram height per tile (2.0 is OpenCV's common
     choice; larger values equalise more) and ``tile_grid_size`` counts the tiles along spatial axes 0 and 1. The
-    scikit-image backend is given the equivalent ``kernel_size`` and ``clip_limit / nbins``; the two backends agree
+    scikit-image path is given the equivalent ``kernel_size`` and ``clip_limit / nbins``; the two libraries agree
     to about 0.03 (mean absolute difference on a [0, 1] scale; they interpolate between tiles differently).
 
     With ``nbins`` above 256 OpenCV's 16-bit CLAHE is used with the levels spread over its 65,536 bins and the clip
