@@ -9,7 +9,7 @@ invertible crop, so the items look the same downstream and ``inverse`` maps pred
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Hashable, Mapping
 
 import numpy as np
 import torch
@@ -45,8 +45,9 @@ class LesionCropd(CropByROId):
         roi_key: the lesion mask (may be absent from an item).
         box_key: the lesion box (may be absent or None); None: ignore boxes.
         image_key: the image whose spatial size bounds the box and gives the whole-image crop.
-        margin, min_size, square, threshold, on_empty: as for :class:`~monai_cbis.transforms.CropByROI`.
-        start_coord_key, end_coord_key, allow_missing_keys, lazy: as for :class:`~monai_cbis.transforms.CropByROId`.
+        kwargs: the other arguments of :class:`~monai_cbis.transforms.CropByROId`, with its defaults: ``margin``,
+            ``min_size``, ``square``, ``threshold``, ``on_empty`` (the crop rules, for the box too),
+            ``start_coord_key`` / ``end_coord_key`` (where the box is recorded), ``allow_missing_keys``, ``lazy``.
 
     Raises:
         ValueError: naming the key, for a box that is not four finite numbers, or that is empty or outside the
@@ -54,13 +55,12 @@ class LesionCropd(CropByROId):
 
     Example:
         >>> import numpy as np
-        >>> crop = LesionCropd("image", roi_key="mask", box_key="box", margin=5)
-        >>> out = crop({"image": np.zeros((1, 100, 80)), "box": [40, 30, 50, 36]})  # no mask: crop by the box
-        >>> tuple(out["image"].shape), out["roi_start"].tolist(), out["roi_end"].tolist()
-        ((1, 20, 16), [35, 25], [55, 41])
-        >>> out = crop({"image": np.zeros((1, 100, 80))})  # neither: the whole image, still recorded as a crop
-        >>> tuple(out["image"].shape), out["roi_start"].tolist(), out["roi_end"].tolist()
-        ((1, 100, 80), [0, 0], [100, 80])
+        >>> crop = LesionCropd("image", margin=5)
+        >>> out = crop({"image": np.zeros((1, 100, 80)), "box": [40, 30, 50, 36]})  # no mask: the box plus 5 px
+        >>> out["roi_start"].tolist(), out["roi_end"].tolist(), tuple(crop.inverse(out)["image"].shape)
+        ([35, 25], [55, 41], (1, 100, 80))
+        >>> crop({"image": np.zeros((1, 100, 80))})["roi_end"].tolist()  # neither: the whole image, as a crop
+        [100, 80]
     """
 
     def __init__(
@@ -69,29 +69,9 @@ class LesionCropd(CropByROId):
         roi_key: str = "mask",
         box_key: str | None = "box",
         image_key: str = "image",
-        margin: int | Sequence[int] = 0,
-        min_size: int | Sequence[int] | None = None,
-        square: bool = False,
-        threshold: float | None = None,
-        on_empty: str = "raise",
-        start_coord_key: str | None = "roi_start",
-        end_coord_key: str | None = "roi_end",
-        allow_missing_keys: bool = False,
-        lazy: bool = False,
+        **kwargs,
     ) -> None:
-        super().__init__(
-            keys,
-            roi_key=roi_key,
-            margin=margin,
-            min_size=min_size,
-            square=square,
-            threshold=threshold,
-            on_empty=on_empty,
-            start_coord_key=start_coord_key,
-            end_coord_key=end_coord_key,
-            allow_missing_keys=allow_missing_keys,
-            lazy=lazy,
-        )
+        super().__init__(keys, roi_key=roi_key, **kwargs)
         self.box_key, self.image_key = box_key, image_key
 
     def box_crop(self, box, shape: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
