@@ -83,7 +83,7 @@ def _read(path: str) -> np.ndarray:
 def _floor(items: list[dict], size: int, fast: bool, masks: bool = True) -> Callable[[], None]:
     import cv2
 
-    from monai_cbis.transforms._utils import resample_2d
+    from monai_cbis.transforms.resample import resample_2d
 
     def run():
         for it in items:
