@@ -1,4 +1,4 @@
-"""Compatibility names: ``monai_cbis.bundle.<name>`` keeps working for configs and code written before issue 12.
+"""Compatibility names: ``monai_cbis.bundle.<name>`` keeps working for configs and code written against it.
 
 The helpers that bundle configs call by ``_target_`` used to live here together. Each now lives where the data flow
 puts it; use those homes in new code and configs:
