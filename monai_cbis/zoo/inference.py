@@ -22,6 +22,19 @@ def _report_handler(spec: BundleSpec) -> dict:
     return handler
 
 
+def _load_model(load_path: str) -> list[dict]:
+    """The handlers every run of a trained model starts with: load ``load_path`` into the network, log the run."""
+    return [
+        {
+            "_target_": "CheckpointLoader",
+            "load_path": load_path,
+            "load_dict": {"model": "@network"},
+            "map_location": "@device",
+        },
+        {"_target_": "StatsHandler", "iteration_log": False},
+    ]
+
+
 def evaluate_config(spec: BundleSpec) -> dict:
     """``configs/evaluate.json``: layered on train.json; the test section, the best checkpoint, the report."""
     return {
@@ -31,16 +44,7 @@ def evaluate_config(spec: BundleSpec) -> dict:
         "inferer": "@validate#inferer",
         "postprocessing": "@validate#postprocessing",
         "evaluator": "@validate#evaluator",
-        "validate#handlers": [
-            {
-                "_target_": "CheckpointLoader",
-                "load_path": "$@ckpt_dir + '/model.pt'",
-                "load_dict": {"model": "@network"},
-                "map_location": "@device",
-            },
-            {"_target_": "StatsHandler", "iteration_log": False},
-            _report_handler(spec),
-        ],
+        "validate#handlers": [*_load_model("$@ckpt_dir + '/model.pt'"), _report_handler(spec)],
         "initialize": ["$monai.utils.set_determinism(seed=@seed)"],
         "run": ["$@validate#evaluator.run()"],
     }
@@ -77,16 +81,7 @@ def inference_config(spec: BundleSpec) -> dict:
             },
             "inferer": {"_target_": "SimpleInferer"},
             "postprocessing": {"_target_": "Compose", "transforms": family.inference_postprocessing(spec, level)},
-            "handlers": [
-                {
-                    "_target_": "CheckpointLoader",
-                    "load_path": "$@bundle_root + '/models/model.pt'",
-                    "load_dict": {"model": "@network"},
-                    "map_location": "@device",
-                },
-                {"_target_": "StatsHandler", "iteration_log": False},
-                *family.inference_handlers,
-            ],
+            "handlers": [*_load_model("$@bundle_root + '/models/model.pt'"), *family.inference_handlers],
             "evaluator": {
                 "_target_": "SupervisedEvaluator",
                 "device": "@device",
