@@ -8,7 +8,7 @@ arguments, damaged files) print one ``error:`` line naming the path and exit wit
 Example:
     python -m monai_cbis synth /tmp/cbis --layout nbia --cases 40
     python -m monai_cbis index /tmp/cbis --out /tmp/cbis_image.json --level image --task both
-    python -m monai_cbis verify /tmp/cbis --out /tmp/cbis_verify.json
+    python -m monai_cbis verify /tmp/cbis   # report beside it: /tmp/cbis_verify_report.json
     python -m monai_cbis report bundles/unet_effb3 bundles/vgg16_classification --output comparison
 """
 
@@ -46,7 +46,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     v = sub.add_parser("verify", help="decode every referenced file and report problems (non-zero exit if any)")
     v.add_argument("root")
-    v.add_argument("--out", default="cbis_verify_report.json", help="report JSON (default ./cbis_verify_report.json)")
+    v.add_argument(
+        "--out",
+        default=None,
+        help="report JSON (default: beside ROOT, named <ROOT's name>_verify_report.json)",
+    )
     v.add_argument("--task", default="both", choices=["mass", "calcification", "both"])
     v.add_argument("--workers", type=int, default=4)
 
@@ -61,6 +65,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--output", "--out", default="comparison", help="folder for comparison.md/.json/.png (default ./comparison)"
     )
     return p
+
+
+#: How many problem files ``verify`` prints (the report lists them all).
+_SHOWN_PROBLEMS = 20
 
 
 def _print_counts(title: str, counts: dict) -> None:
@@ -109,15 +117,27 @@ def _index(a: argparse.Namespace) -> int:
 
 def _verify(a: argparse.Namespace) -> int:
     from .atomic import atomic_write_json
-    from .data.verify import verify_collection
+    from .data.skips import describe_skip
+    from .data.verify import default_report_path, verify_collection
 
     report = verify_collection(a.root, task=a.task, num_workers=a.workers, progress=True)
-    path = atomic_write_json(report, a.out)
+    out = a.out or default_report_path(report["root"])
+    try:
+        path = atomic_write_json(report, out)
+    except PermissionError as e:
+        raise ValueError(
+            f"cannot write the report to {out} (permission denied); pass --out FILE to put it elsewhere."
+        ) from e
     print(f"checked {report['files_checked']} files under {report['root']} ({report['summary']['layout']} layout)")
     _print_counts("problems by reason", report["problems_by_reason"])
+    problems = report["problems"]
+    for p in problems[:_SHOWN_PROBLEMS]:
+        print(f"  {describe_skip(p)}")
+    if len(problems) > _SHOWN_PROBLEMS:
+        print(f"  ... {len(problems) - _SHOWN_PROBLEMS} more in {path}")
     print(f"wrote {path}")
     if not report["ok"]:
-        print(f"verify: {len(report['problems'])} problem(s); see {path}", file=sys.stderr)
+        print(f"verify: {len(problems)} problem(s); see {path}", file=sys.stderr)
         return 1
     return 0
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -37,6 +38,35 @@ def test_verify_exit_status_and_report(tmp_path, capsys):
     report = tmp_path / "report.json"
     assert main(["verify", str(root), "--out", str(report)]) == 1  # the synthetic set has wrong-size masks
     assert json.loads(report.read_text())["problems_by_reason"]["mask_wrong_size"] >= 1
+
+
+def test_verify_names_each_problem_file_and_writes_beside_the_collection(tmp_path, capsys, monkeypatch):
+    from monai_cbis.data import load_synthetic_collection
+
+    root = tmp_path / "cbis"
+    main(["synth", str(root), "--cases", "10"])
+    rows = [r for r in load_synthetic_collection(root).rows if not r.mask_wrong_size]
+    truncated, not_dicom = rows[0].full_image, rows[-1].mask
+    with open(truncated, "r+b") as f:
+        f.truncate(os.path.getsize(truncated) // 2)
+    with open(not_dicom, "w") as f:
+        f.write("not a DICOM file")
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    assert main(["verify", str(root)]) == 1
+    out = capsys.readouterr().out
+    report = tmp_path / "cbis_verify_report.json"  # beside the collection, not in the current folder
+    assert f"wrote {report}" in out and report.is_file() and not os.listdir(work)
+    assert f"  {truncated}: image_unreadable (truncated DICOM (" in out
+    assert f"  {not_dicom}: file_unreadable (not a DICOM file" in out
+    problems = json.loads(report.read_text())["problems"]
+    assert len(problems) > 3
+
+    monkeypatch.setattr("monai_cbis.cli._SHOWN_PROBLEMS", 2)
+    assert main(["verify", str(root), "--out", str(tmp_path / "r.json")]) == 1
+    shown = [line for line in capsys.readouterr().out.splitlines() if line.startswith("  ")]
+    assert len(shown) == 3 and shown[-1] == f"  ... {len(problems) - 2} more in {tmp_path / 'r.json'}"
 
 
 def test_errors_are_one_line_without_traceback(tmp_path):

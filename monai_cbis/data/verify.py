@@ -19,10 +19,22 @@ from concurrent.futures import ThreadPoolExecutor
 from .files import UnreadableImageError, is_lossy_path, read_array
 from .indexer import index_collection, looks_binary
 
-__all__ = ["verify_collection", "PIXEL_PROBLEMS"]
+__all__ = ["verify_collection", "default_report_path", "PIXEL_PROBLEMS"]
 
 #: Problems only a pixel read finds (the indexer's skip reasons are reported too).
 PIXEL_PROBLEMS = ("pixels_unreadable", "mask_not_binary", "mask_empty", "image_blank")
+
+
+def default_report_path(root: str | os.PathLike) -> str:
+    """Where ``python -m monai_cbis verify ROOT`` writes its report unless told: beside the collection's folder,
+    named after it (``/data/CBIS-DDSM`` -> ``/data/CBIS-DDSM_verify_report.json``), never the current directory.
+
+    Example:
+        >>> default_report_path("/data/CBIS-DDSM/")
+        '/data/CBIS-DDSM_verify_report.json'
+    """
+    root = os.path.abspath(root)
+    return os.path.join(os.path.dirname(root), f"{os.path.basename(root) or 'collection'}_verify_report.json")
 
 
 def _check(path: str, role: str) -> list[tuple[str, str]]:
