@@ -89,6 +89,8 @@ def unet_efficientnet_b3(
         raise ValueError(f"in_channels and out_channels must be >= 1, got {in_channels} and {out_channels}.")
     if not 0.0 <= dropout < 1.0:
         raise ValueError(f"dropout must be in [0, 1), got {dropout}.")
+    if bn_momentum is not None and not 0.0 < bn_momentum <= 1.0:  # before building: a bad value fails at once
+        raise ValueError(f"bn_momentum must be in (0, 1] or None, got {bn_momentum}.")
     weights_file = None
     if pretrained:  # before building: MONAI would otherwise start a download for a missing file
         weights_file = resolve_weights_file(
@@ -106,8 +108,6 @@ def unet_efficientnet_b3(
     if weights_file is not None:
         _load_stem(net, torch.load(weights_file, map_location="cpu", weights_only=True), str(weights_file))
     if bn_momentum is not None:
-        if not 0.0 < bn_momentum <= 1.0:
-            raise ValueError(f"bn_momentum must be in (0, 1] or None, got {bn_momentum}.")
         for m in net.modules():
             if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
                 m.momentum = bn_momentum

@@ -114,9 +114,17 @@ def test_architecture_is_batch_norm_unet_with_decoder_dropout():
     assert any(isinstance(m, nn.ConvTranspose2d) for m in net.decoder.modules())
 
 
-@pytest.mark.parametrize("kwargs", [{"dropout": 1.0}, {"in_channels": 0}, {"out_channels": 0}])
-def test_bad_arguments(kwargs):
-    with pytest.raises(ValueError, match=str(next(iter(kwargs.values())))):
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"dropout": 1.0}, r"^dropout must be in \[0, 1\), got 1\.0\.$"),
+        ({"in_channels": 0}, r"^in_channels and out_channels must be >= 1, got 0 and 1\.$"),
+        ({"out_channels": 0}, r"^in_channels and out_channels must be >= 1, got 1 and 0\.$"),
+        ({"bn_momentum": 0.0}, r"^bn_momentum must be in \(0, 1\] or None, got 0\.0\.$"),
+    ],
+)
+def test_bad_arguments(kwargs, message):
+    with pytest.raises(ValueError, match=message):  # the whole message: which argument, its value, what is allowed
         unet_efficientnet_b3(**kwargs)
 
 
