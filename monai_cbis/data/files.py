@@ -47,6 +47,7 @@ _HEADER_TAGS = (
     "StudyInstanceUID",
     "SeriesDescription",
     "PatientID",
+    "NumberOfFrames",
 )
 
 
@@ -98,8 +99,8 @@ def read_header(path: str | os.PathLike) -> ImageHeader:
     """Read the size and identifiers of a DICOM, JPEG or PNG file without decoding its pixels.
 
     Raises:
-        UnreadableImageError: missing file, not an image, a header without Rows/Columns, or a DICOM file shorter
-            than its uncompressed pixel data (a truncated download).
+        UnreadableImageError: missing file, not an image, a header without Rows/Columns, a DICOM file shorter
+            than its uncompressed pixel data (a truncated download), or one that holds several frames (3-D).
     """
     path = str(path)
     if not os.path.isfile(path):
@@ -122,6 +123,11 @@ def _read_dicom_header(path: str) -> ImageHeader:
     rows, cols = ds.get("Rows"), ds.get("Columns")
     if not rows or not cols:
         raise UnreadableImageError(f"{path}: DICOM header has no Rows/Columns, so it holds no image.")
+    frames = int(ds.get("NumberOfFrames", 1) or 1)
+    if frames > 1:
+        raise UnreadableImageError(
+            f"{path}: holds {frames} frames (a 3-D volume or a multi-frame series), not a 2-D mammogram."
+        )
     bits_alloc = int(ds.get("BitsAllocated", 16) or 16)
     samples = int(ds.get("SamplesPerPixel", 1) or 1)
     tsuid = getattr(getattr(ds, "file_meta", None), "TransferSyntaxUID", None)

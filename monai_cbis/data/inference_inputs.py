@@ -5,7 +5,8 @@ Training reads a split collection (:mod:`monai_cbis.data.items`); inference take
 * nothing (``dataset_dir=""``): the test section of the synthetic demo (:mod:`monai_cbis.data.demo`), so the
   inference command runs out of the box;
 * a CBIS-DDSM download: its test section (lesions with their ROI masks, for paper B's lesion-level bundles);
-* a plain folder: every DICOM / PNG / JPEG file in it (:func:`folder_items`);
+* a plain folder: every 2-D DICOM / PNG / JPEG image in it (:func:`folder_items`; other files are named and left
+  out);
 * a JSON datalist of ``{"image", "mask" or "box"}`` items (:func:`read_inference_datalist`).
 
 Outputs are written under a folder that mirrors the inputs' tree (:func:`inference_root`,
@@ -24,8 +25,10 @@ import json
 import os
 
 from .demo import demo_data_dir, is_demo, resolve_dataset_dir
+from .files import UnreadableImageError, read_header
 from .items import section_items
 from .records import find_case_csvs
+from .skips import SkippedItems, describe_skip
 
 __all__ = [
     "DATALIST_SECTIONS",
@@ -48,20 +51,51 @@ def _user_path(path: str | os.PathLike) -> str:
     return os.path.abspath(os.path.expanduser(str(path)))
 
 
-def folder_items(folder: str) -> list[dict]:
-    """``[{"image": path}]`` for every DICOM, PNG or JPEG file in ``folder`` (recursively, sorted), for inference.
+def _folder_skip(path: str) -> dict | None:
+    """Why ``path`` cannot be an inference input (``None`` when it can): its type, an empty file, or a header that
+    does not describe one 2-D image (damaged, truncated, a 3-D volume)."""
+    if not path.lower().endswith(INPUT_SUFFIXES):
+        detail = f"{path}: not a DICOM, PNG or JPEG file (inference takes {list(INPUT_SUFFIXES)})"
+        return {"path": path, "reason": "unsupported_type", "detail": detail}
+    if os.path.getsize(path) == 0:
+        return {"path": path, "reason": "empty_file", "detail": f"{path}: the file is empty (0 bytes)"}
+    try:
+        read_header(path)
+    except UnreadableImageError as e:
+        return {"path": path, "reason": "file_unreadable", "detail": str(e)}
+    return None
+
+
+def folder_items(folder: str, skipped: SkippedItems | None = None) -> list[dict]:
+    """``[{"image": path}]`` for every 2-D DICOM, PNG or JPEG image in ``folder`` (recursively, sorted).
+
+    Every other file is left out and named (``input`` stage of ``skipped``): another type (a NIfTI volume, notes),
+    an empty file, a header that is damaged, truncated or holds several frames (a 3-D volume). Only headers are
+    read here; the run decodes the pixels.
+
+    Args:
+        folder: the inference input folder.
+        skipped: the run's ledger (:class:`~monai_cbis.data.skips.SkippedItems`); None drops the reasons.
 
     Raises:
-        FileNotFoundError: ``folder`` is missing or holds no such file (the message names it).
+        FileNotFoundError: ``folder`` is missing or holds no usable image (the message names it and what it holds).
     """
     if not os.path.isdir(folder):
         raise FileNotFoundError(f"Inference input folder {folder!r} does not exist or is not a folder.")
-    files = sorted(
-        os.path.join(d, n) for d, _, names in os.walk(folder) for n in names if n.lower().endswith(INPUT_SUFFIXES)
-    )
-    if not files:
-        raise FileNotFoundError(f"No DICOM, PNG or JPEG files in {folder}; expected {list(INPUT_SUFFIXES)}.")
-    return [{"image": f} for f in files]
+    files = sorted(os.path.join(d, n) for d, _, names in os.walk(folder) for n in names)
+    items, skips = [], []
+    for f in files:
+        skip = _folder_skip(f)
+        if skip is None:
+            items.append({"image": f})
+        else:
+            skips.append(skip)
+    if skipped is not None:
+        skipped.extend(skips, stage="input")
+    if not items:
+        found = f"; it holds {len(files)} other file(s), e.g. {describe_skip(skips[0])}" if skips else ""
+        raise FileNotFoundError(f"No DICOM, PNG or JPEG image in {folder}; expected {list(INPUT_SUFFIXES)}{found}.")
+    return items
 
 
 def read_inference_datalist(path: str) -> list[dict]:
@@ -117,13 +151,17 @@ def read_inference_datalist(path: str) -> list[dict]:
     return items
 
 
-def inference_items(dataset_dir: str | None = "", cache_dir: str | None = None) -> list[dict]:
-    """Inference inputs: every DICOM/PNG/JPEG under ``dataset_dir``, or, when it is empty, the full mammograms of
-    the synthetic demo's test section (so the inference command runs out of the box)."""
+def inference_items(
+    dataset_dir: str | None = "", cache_dir: str | None = None, skipped: SkippedItems | None = None
+) -> list[dict]:
+    """Inference inputs: every 2-D DICOM/PNG/JPEG image under ``dataset_dir`` (:func:`folder_items`), or, when it
+    is empty, the full mammograms of the synthetic demo's test section (so the inference command runs out of the
+    box). ``skipped`` receives what was left out (see :func:`folder_items`)."""
     if is_demo(dataset_dir):
         root = resolve_dataset_dir("", cache_dir)
-        return [{"image": i["image"]} for i in section_items(root, "test", task="both", level="image")]
-    return folder_items(_user_path(dataset_dir))
+        items = section_items(root, "test", task="both", level="image", skipped=skipped)
+        return [{"image": i["image"]} for i in items]
+    return folder_items(_user_path(dataset_dir), skipped)
 
 
 def inference_root(dataset_dir: str | None = "", cache_dir: str | None = None) -> str:
@@ -134,7 +172,11 @@ def inference_root(dataset_dir: str | None = "", cache_dir: str | None = None) -
 
 
 def lesion_inference_items(
-    dataset_dir: str | None = "", datalist: str | None = "", task: str = "mass", section: str = "test"
+    dataset_dir: str | None = "",
+    datalist: str | None = "",
+    task: str = "mass",
+    section: str = "test",
+    skipped: SkippedItems | None = None,
 ) -> list[dict]:
     """Inference inputs of paper B's bundles: ``{"image"}`` items, with a ``"mask"`` to crop around when known.
 
@@ -145,6 +187,8 @@ def lesion_inference_items(
     * else a CBIS-DDSM download (it has the case CSVs): the lesions of its ``section``, each with its ROI mask;
     * else a plain folder: every DICOM/PNG/JPEG in it, whole images (no mask: the model sees the whole film).
 
+    ``skipped`` (a run's :class:`~monai_cbis.data.skips.SkippedItems`) receives the rows and files left out.
+
     Example:
         >>> lesion_inference_items("", task="mass")[0]  # doctest: +SKIP
         {'image': '.../1-1.dcm', 'mask': '.../1-2.dcm'}
@@ -153,8 +197,8 @@ def lesion_inference_items(
         return read_inference_datalist(_user_path(datalist))
     root = resolve_dataset_dir(dataset_dir)
     if not (is_demo(dataset_dir) or find_case_csvs(root)):  # a download: case CSVs, found as the indexer does
-        return folder_items(root)
-    items = section_items(root, section, task=task, level="abnormality")
+        return folder_items(root, skipped)
+    items = section_items(root, section, task=task, level="abnormality", skipped=skipped)
     return [{"image": i["image"], "mask": i["mask"]} for i in items]
 
 

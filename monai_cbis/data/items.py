@@ -32,6 +32,7 @@ from functools import lru_cache
 
 from .datalist import build_datalist
 from .indexer import CollectionIndex, index_collection
+from .skips import SkippedItems
 from .splits import SECTIONS
 
 __all__ = ["LESION_TARGETS", "datalist_section", "lesion_items", "pathology_classes", "section_items"]
@@ -107,6 +108,7 @@ def section_items(
     max_items: int | None = None,
     include_wrong_size_masks: bool = False,
     keys: list[str] | None = None,
+    skipped: SkippedItems | None = None,
 ) -> list[dict]:
     """The datalist items of one section (the collection is indexed once per process and reused).
 
@@ -118,6 +120,8 @@ def section_items(
         section: ``training``, ``validation`` or ``test``.
         task, level, split, seed, val_frac, include_wrong_size_masks: as :func:`monai_cbis.data.build_datalist`.
         max_items, keys: as :func:`datalist_section`.
+        skipped: a run's ledger; receives every row and file the index and the datalist left out (``index``
+            stage), so that the run can report them.
 
     Raises:
         ValueError: an unknown section, or a section with no items (the message gives the section sizes).
@@ -125,6 +129,8 @@ def section_items(
     _check_section(section)  # before indexing: a typo should not cost a scan of the collection
     index = _index(os.path.abspath(dataset_dir), task, include_wrong_size_masks)
     dl = build_datalist(index, level=level, split=split, seed=seed, val_frac=val_frac, warn=False)
+    if skipped is not None:
+        skipped.extend(dl["skipped"], stage="index")
     return datalist_section(dl, section, keys=keys, max_items=max_items)
 
 
@@ -167,11 +173,12 @@ def lesion_items(
     num_classes: int = 2,
     max_items: int | None = None,
     include_wrong_size_masks: bool = False,
+    skipped: SkippedItems | None = None,
 ) -> list[dict]:
     """One item per lesion (CSV row) for paper B's bundles, with the key names MONAI Label uses.
 
     Args:
-        dataset_dir, section, task, split, seed, val_frac, max_items, include_wrong_size_masks: as
+        dataset_dir, section, task, split, seed, val_frac, max_items, include_wrong_size_masks, skipped: as
             :func:`section_items` (``level="abnormality"``).
         target: ``"mask"`` for ROI segmentation: ``{"image": full mammogram, "label": its lesion mask}``;
             ``"pathology"`` for classification: ``{"image", "mask" (to crop around), "label": class index}``.
@@ -186,7 +193,7 @@ def lesion_items(
     pathology_classes(num_classes)  # validates num_classes
     items = section_items(
         dataset_dir, section, task=task, level="abnormality", split=split, seed=seed, val_frac=val_frac,
-        max_items=max_items, include_wrong_size_masks=include_wrong_size_masks,
+        max_items=max_items, include_wrong_size_masks=include_wrong_size_masks, skipped=skipped,
     )  # fmt: skip
     if target == "mask":
         return [{"image": i["image"], "label": i["mask"]} for i in items]
