@@ -187,11 +187,17 @@ def test_split_key_metric_moves_the_named_metric_to_the_key_dict_or_lists_the_ch
 
 def test_module_examples_run():
     import doctest
+    import importlib
+    import pkgutil
 
     import monai_cbis.handlers
 
-    result = doctest.testmod(monai_cbis.handlers)
-    assert result.attempted >= 1 and result.failed == 0
+    attempted = {}
+    for module in pkgutil.iter_modules(monai_cbis.handlers.__path__):
+        result = doctest.testmod(importlib.import_module(f"monai_cbis.handlers.{module.name}"))
+        assert result.failed == 0, module.name
+        attempted[module.name] = result.attempted
+    assert attempted["validation"] >= 2 and attempted["early_stop"] >= 1, attempted
 
 
 def test_latest_checkpoint_picks_the_highest_epoch_and_says_where_it_looked(tmp_path):
