@@ -79,10 +79,17 @@ def test_tile_grid_follows_spatial_axes():
     assert np.abs(a - b.T).mean() < 1e-3
 
 
-def test_value_range_fixes_the_mapping():
+@pytest.mark.parametrize("lo, hi", [(0, 4095), (300, 811)])  # 255 / 511 never lands on a half level: no ties
+def test_value_range_fixes_the_mapping(lo, hi):
+    """``(lo, hi)`` -> 256 levels ``rint(255 (x - lo) / (hi - lo))``, values outside clipped, then OpenCV's CLAHE;
+    not the image's own range (0..1000 here, so 300..811 clips about 5 % of the pixels at each end)."""
     pic = (_picture() * 1000).astype(np.uint16)[None]
-    out = CLAHE(value_range=(0, 4095))(pic).numpy()
-    assert 0 <= out.min() and out.max() <= 1
+    out = CLAHE(clip_limit=2.0, tile_grid_size=8, value_range=(lo, hi))(pic).numpy()[0]
+    levels = np.rint(255.0 * np.clip((pic[0].astype(np.float64) - lo) / (hi - lo), 0, 1)).astype(np.uint8)
+    expected = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8)).apply(levels.T).T / 255.0  # (x, y) arrays
+    np.testing.assert_allclose(out, expected, atol=1e-6)
+    own = CLAHE(clip_limit=2.0, tile_grid_size=8)(pic).numpy()[0]
+    assert np.abs(out - own).mean() > 0.01  # the fixed range changed the result
 
 
 def test_all_zero_image_gives_zeros():
