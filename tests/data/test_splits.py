@@ -1,12 +1,14 @@
-"""Splits: leak-free by woman across both abnormality types and both views."""
+"""Splits: leak-free by woman across both abnormality types and both views, whatever the task."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
+from monai_cbis.data.datalist import build_datalist
+from monai_cbis.data.indexer import index_collection
 from monai_cbis.data.records import CaseRecord
-from monai_cbis.data.splits import pick_validation_women, plan_split
+from monai_cbis.data.splits import SECTIONS, pick_validation_women, plan_split
 
 
 def rec(pid: str, atype: str, split: str, view: str = "CC") -> CaseRecord:
@@ -45,7 +47,7 @@ def test_official_split_keeps_leaking_women_but_counts_them():
 
 
 @pytest.mark.parametrize("split", ["patient", "official"])
-def test_no_woman_in_two_sections_and_both_views_together(split):
+def test_no_woman_in_two_sections(split):
     records = collection()
     plan = plan_split(records, split, val_frac=0.25, rng=np.random.RandomState(3))
     sections: dict[str, set] = {}
@@ -59,7 +61,7 @@ def test_no_woman_in_two_sections_and_both_views_together(split):
     assert not sections["validation"] & sections["test"]
 
 
-def test_validation_is_seeded_sized_and_independent_of_task():
+def test_validation_is_seeded_sized_and_stratified_by_type():
     records = collection()
     a = plan_split(records, "patient", 0.2, np.random.RandomState(7)).validation_women
     b = plan_split(records, "patient", 0.2, np.random.RandomState(7)).validation_women
@@ -68,9 +70,46 @@ def test_validation_is_seeded_sized_and_independent_of_task():
     # 30 train women minus the 2 removed: 14 mass-only and 14 calc-only, drawn per group
     assert len(a) == 2 * round(0.2 * 14)
     assert {r.abnormality_type for r in records if r.patient_id in a} == {"mass", "calcification"}
-    # the draw uses all types, so a mass-only run sees the same validation women
-    mass_women = {r.patient_id for r in records if r.abnormality_type == "mass"}
-    assert a & mass_women  # not empty for this seed, and identical whatever task filters later
+
+
+def _sections(datalist: dict) -> dict[str, set[str]]:
+    return {s: {i["patient_id"] for i in datalist[s]} for s in SECTIONS}
+
+
+@pytest.fixture(scope="module")
+def indexes(classic):
+    """The shared classic collection indexed for both types and for masses alone (read-only)."""
+    return {task: index_collection(classic.root, task=task) for task in ("both", "mass")}
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_validation_women_do_not_depend_on_task(indexes, seed):
+    """What ``build_datalist`` makes of a real index: a woman is in validation for ``task="mass"`` exactly when
+    she is for ``"both"`` (the draw must see every type; drawn from the task's rows it would differ)."""
+    both = _sections(build_datalist(indexes["both"], "abnormality", val_frac=0.5, seed=seed))
+    index = indexes["mass"]
+    mass = _sections(build_datalist(index, "abnormality", val_frac=0.5, seed=seed))
+    assert mass["validation"] and mass["training"]
+    mass_women = {r.record.patient_id for r in index.records}
+    for section in ("training", "validation"):
+        assert mass[section] == both[section] & mass_women, section
+    mixed = {r.patient_id for r in index.all_records if r.abnormality_type == "calcification"} & mass_women
+    assert mixed, "the collection has women with both types: a task-dependent draw would show"
+
+
+@pytest.mark.parametrize("level", ["image", "abnormality"])
+def test_both_views_of_a_breast_stay_in_one_section(indexes, level):
+    """The CC and MLO films of one breast (and every film of one woman) land in the same section of the datalist."""
+    dl = build_datalist(indexes["both"], level, val_frac=0.5, seed=0)
+    section_of: dict[str, set[str]] = {}
+    views: dict[tuple, set[str]] = {}
+    for s in ("training", "validation"):
+        for item in dl[s]:
+            section_of.setdefault(item["patient_id"], set()).add(s)
+            views.setdefault((s, item["patient_id"], item["laterality"]), set()).add(item["view"])
+    assert all(len(s) == 1 for s in section_of.values()), {w: s for w, s in section_of.items() if len(s) > 1}
+    # the data could show a split by film: validation holds breasts seen in both views
+    assert any(s == "validation" and v == {"CC", "MLO"} for (s, _, _), v in views.items())
 
 
 def test_val_frac_bounds_and_minimum_one():
