@@ -60,6 +60,12 @@ class _Decoded:
     meta: dict = field(default_factory=dict)
 
 
+def _cause(e: Exception) -> str:
+    """``"<type>: <message>"`` on one line (pydicom lists each decoder plugin's failure on its own line), so that
+    a decode error is one line that names the file, wherever it is logged."""
+    return " ".join(f"{type(e).__name__}: {e}".split())
+
+
 def _spacing(ds) -> tuple[tuple[float, float], str]:
     """``((dx, dy), source)`` from PixelSpacing or ImagerPixelSpacing (both are ``[row spacing, column spacing]``)."""
     for tag in ("PixelSpacing", "ImagerPixelSpacing"):
@@ -95,7 +101,7 @@ def _read_dicom(path: str) -> _Decoded:
     try:
         stored, ds = _decode_dicom(path)
     except Exception as e:  # damaged or truncated files, missing decoder plugins
-        raise UnreadableImageError(f"{path}: cannot decode DICOM pixel data ({type(e).__name__}: {e}).") from e
+        raise UnreadableImageError(f"{path}: cannot decode DICOM pixel data ({_cause(e)}).") from e
     if stored.ndim != 2:
         raise UnreadableImageError(
             f"{path}: expected a single-frame grey DICOM (rows, columns), got pixel data of shape {stored.shape}."
@@ -134,7 +140,7 @@ def _read_raster(path: str) -> _Decoded:
             fmt = (im.format or os.path.splitext(path)[1].lstrip(".")).lower()
             arr = np.asarray(im)
     except Exception as e:
-        raise UnreadableImageError(f"{path}: cannot decode image ({type(e).__name__}: {e}).") from e
+        raise UnreadableImageError(f"{path}: cannot decode image ({_cause(e)}).") from e
     if arr.ndim == 3:
         if arr.shape[-1] in (3, 4) and all(np.array_equal(arr[..., 0], arr[..., i]) for i in (1, 2)):
             arr = arr[..., 0]

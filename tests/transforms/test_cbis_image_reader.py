@@ -133,6 +133,25 @@ def test_missing_and_damaged_files(tmp_path):
         CBISImageReader().read(str(bad))
 
 
+@pytest.mark.parametrize("syntax", ["JPEG2000Lossless", "RLELossless"])
+def test_damaged_compressed_pixels_give_one_line_naming_the_file(tmp_path, write_dicom, syntax):
+    """The header is sound (the index passes it); pydicom's error lists each decoder plugin on its own line."""
+    import pydicom
+    from pydicom import uid
+    from pydicom.encaps import encapsulate
+
+    path = write_dicom(tmp_path / "film.dcm", _film())
+    ds = pydicom.dcmread(path)
+    ds.file_meta.TransferSyntaxUID = getattr(uid, syntax)
+    ds.PixelData = encapsulate([b"damaged" * 10])
+    ds["PixelData"].is_undefined_length = True
+    ds.save_as(path, enforce_file_format=True)
+    with pytest.raises(UnreadableImageError) as e:
+        LoadMammogram()(path)
+    message = str(e.value)
+    assert message.startswith(f"{path}: cannot decode DICOM pixel data (") and "\n" not in message
+
+
 def test_verify_suffix():
     reader = CBISImageReader()
     assert reader.verify_suffix(["a.dcm", "b.JPG", "c.png"])
