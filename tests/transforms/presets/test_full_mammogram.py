@@ -9,9 +9,13 @@ from monai.transforms import Invertd
 
 from monai_cbis.data.synthetic import make_synthetic_cbis
 from monai_cbis.transforms import (
-    CLAHEd,
-    FastResized,
+    CLAHE,
+    FastResize,
+    FlipToLeft,
+    LoadMammogram,
     LoadMammogramd,
+    MedianFilter,
+    TrimBorder,
     full_mammogram_transforms,
 )
 
@@ -58,14 +62,41 @@ def test_full_mammogram_inverse_maps_a_prediction_onto_the_dicom_grid(image_item
     ],
 )
 def test_full_mammogram_variants(image_items, kwargs, image_shape):
+    """Each option changes what it says (content, checked on the deterministic part), and training still runs."""
+    labelled = next(it for it in image_items if it["laterality"] == "RIGHT")
+    item = labelled if kwargs.get("label_key", "label") else {k: v for k, v in labelled.items() if k != "label"}
     preset = full_mammogram_transforms(**{"image_size": 64, **kwargs})
-    out = preset.train()(dict(image_items[0]))
+    out = preset.train()(dict(item))
     assert tuple(out["image"].shape) == image_shape
-    if kwargs.get("label_key", "label"):
+    if "label" in item:
         assert tuple(out["label"].shape) == (1,) + image_shape[1:]
+
+    det = preset.deterministic(dict(item))
+    image = det["image"].as_tensor()
+    size = kwargs.get("image_size", 64)
+    default = full_mammogram_transforms(image_size=size).deterministic(dict(labelled))
+    ops = [op["class"] for op in det["image"].applied_operations]
     if kwargs.get("clahe_before_resize"):
-        assert isinstance(preset.deterministic.transforms[2], CLAHEd)
-        assert isinstance(preset.deterministic.transforms[3], FastResized)
+        # by hand: CLAHE on the trimmed full film, then the resize, flip and median
+        film = TrimBorder(0.02)(LoadMammogram()(item["image"]))
+        expected = MedianFilter(1)(FlipToLeft("RIGHT")(FastResize(64)(CLAHE()(film))))
+        assert torch.allclose(image, expected.as_tensor(), atol=1e-6)
+        assert (image - default["image"].as_tensor()).abs().mean() > 0.005  # not the default order's result
+    elif kwargs.get("crop_breast"):
+        assert ops == ["TrimBorder", "CropBreast", "FastResize", "FlipToLeft"]
+        trimmed, cropped = (op["orig_size"] for op in det["image"].applied_operations[1:3])
+        assert cropped[0] < trimmed[0]  # the empty background beyond the breast was cut off
+        dark = (default["image"] < 0.05).float().mean()
+        assert (image < 0.05).float().mean() < dark  # less background in the frame
+        # radius 0 skips the median: the radius-1 preset is this output median-filtered
+        with_median = full_mammogram_transforms(image_size=64, crop_breast=True).deterministic(dict(item))["image"]
+        assert not torch.equal(image, with_median.as_tensor())
+        assert torch.allclose(MedianFilter(1)(image), with_median.as_tensor(), atol=1e-6)
+    elif kwargs.get("out_channels") == 3:
+        grey = default["image"].as_tensor()
+        assert grey.shape == (1, 64, 96) and torch.equal(image, grey.expand(3, -1, -1))  # the grey image, thrice
+    else:  # an image without masks: no label, and the same image as with them
+        assert "label" not in det and "label" not in out and torch.equal(image, default["image"].as_tensor())
 
 
 def test_random_part_is_reproducible(image_items):

@@ -29,11 +29,21 @@ def test_roi_crop_outputs_and_inverse(collection, mask_union):
         assert ((back["mask"][0].numpy() > 0.5) & truth).sum() > 0.5 * truth.sum()
 
 
-def test_roi_crop_square_option(collection):
-    r = next(r for r in collection.rows if not r.mask_wrong_size)
-    out = roi_crop_transforms(64, margin=4, square=True).deterministic({"image": r.full_image, "mask": r.mask})
-    size = (out["roi_end"] - out["roi_start"]).tolist()
-    assert size[0] == size[1]
+def test_roi_crop_square_option(collection, mask_union):
+    """The lesion box plus margin, its shorter side grown to the longer one: same lesion, undistorted."""
+    for r in (r for r in collection.rows if not r.mask_wrong_size):
+        item = {"image": r.full_image, "mask": r.mask}
+        plain = roi_crop_transforms(64, margin=4).deterministic(dict(item))
+        if len(set((plain["roi_end"] - plain["roi_start"]).tolist())) == 2:
+            break  # a lesion whose box is not square already
+    out = roi_crop_transforms(64, margin=4, square=True).deterministic(dict(item))
+    start, end = np.asarray(out["roi_start"]), np.asarray(out["roi_end"])
+    p_start, p_end = np.asarray(plain["roi_start"]), np.asarray(plain["roi_end"])
+    size, p_size = end - start, p_end - p_start
+    assert p_size[0] != p_size[1] and size[0] == size[1] == p_size.max()  # the shorter side grown, not shrunk
+    assert np.all(start <= p_start) and np.all(end >= p_end)  # the whole lesion box is still inside
+    assert np.all(start >= 0) and np.all(end <= mask_union([r.mask]).shape)  # within the film
+    assert not torch.equal(out["image"], plain["image"])
 
 
 def test_roi_crop_without_a_mask_segments_the_whole_film_when_asked(collection):
