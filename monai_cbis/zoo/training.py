@@ -34,6 +34,7 @@ def _train_handlers(family: BundleFamily) -> list[dict]:
             "ckpt_dir": "@ckpt_dir",
             "resume": "@resume",
             "save_dict": {"model": "@network", "optimizer": "@optimizer", "lr_scheduler": "@lr_scheduler"},
+            "validator": "@validate#evaluator",
             "map_location": "@device",
         },
         {
