@@ -1,10 +1,14 @@
 """Epoch checkpoints that a killed run resumes from as if it had never stopped.
 
 :class:`ResumableCheckpoint` saves, every epoch, everything that decides what the next epoch does: the model,
-optimizer, LR scheduler and trainer, the objects named in ``save_dict`` that have a ``state_dict`` (the early-stop
-counter), the validator's best key metric and its epoch, and the record of the best-model saver (so a resumed epoch
-that validates worse does not overwrite ``models/model.pt``). ``--resume true`` loads the newest
-``checkpoint_epoch=N.pt`` back into all of them.
+optimizer, LR scheduler and trainer, every trainer handler that declares a ``resume_key`` (the early-stop counter of
+:class:`~monai_cbis.handlers.EarlyStopOnValidation`), the validator's best key metric and its epoch, and the record
+of the validator's best-model ``CheckpointSaver`` (so a resumed epoch that validates worse does not overwrite
+``models/model.pt``). ``--resume true`` loads the newest ``checkpoint_epoch=N.pt`` back into all of them.
+
+The handlers are found on the engines at ``STARTED`` rather than named in the config: bundle handler lists must
+stay lists of component dicts (MONAI's ``check_properties`` and MONAI Label's train task read them that way), and
+MONAI Label prepends a handler, so an index reference into the list would point at the wrong one.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import re
 import torch
 from ignite.engine import Engine, Events
 from ignite.handlers import Checkpoint
+from monai.handlers import CheckpointSaver
 
 from ..atomic import atomic_write, is_temporary
 from .validation import has_no_validation_data
@@ -56,6 +61,22 @@ def latest_checkpoint(ckpt_dir: str, resume: bool = True) -> str:
             "--resume first, or point --ckpt_dir at the interrupted run's checkpoints."
         )
     return found[max(found)]
+
+
+def _handlers(engine: Engine, event) -> list:
+    """The objects behind ``engine``'s handlers of ``event`` (a bound method's instance, or the callable itself)."""
+    found = []
+    for handler, *_ in getattr(engine, "_event_handlers", {}).get(event, []):
+        found.append(getattr(handler, "__self__", handler))
+    return found
+
+
+def _find_best_saver(validator: Engine):
+    """The validator's ``CheckpointSaver`` with ``save_key_metric=True`` (the one writing ``model.pt``), or None."""
+    for obj in _handlers(validator, Events.EPOCH_COMPLETED):
+        if isinstance(obj, CheckpointSaver) and obj._key_metric_checkpoint is not None:
+            return obj
+    return None
 
 
 def _rank() -> int:
@@ -107,15 +128,16 @@ class ResumableCheckpoint:
 
     Args:
         ckpt_dir: where the checkpoints go.
-        save_dict: objects besides the trainer (``{"model": ..., "optimizer": ..., "lr_scheduler": ...,
-            "early_stop": ...}``), each with ``state_dict`` / ``load_state_dict``.
+        save_dict: objects besides the trainer (``{"model": ..., "optimizer": ..., "lr_scheduler": ...}``), each
+            with ``state_dict`` / ``load_state_dict``. Trainer handlers with a ``resume_key`` attribute are added
+            under that key.
         resume: load the newest ``checkpoint_epoch=N.pt`` of ``ckpt_dir`` first (the bundle's ``--resume true``).
         map_location: passed to ``torch.load``.
         n_saved: how many epoch checkpoints to keep.
         final_filename: the checkpoint written when training ends.
-        validator: the evaluator whose ``best_metric`` and ``best_metric_epoch`` are saved and restored.
-        best_saver: the validator's ``CheckpointSaver`` of ``model.pt`` (``save_key_metric=True``), whose record of
-            the best score is saved and restored.
+        validator: the evaluator whose ``best_metric`` and ``best_metric_epoch`` are saved and restored, with the
+            record of the best score of its ``CheckpointSaver`` with ``save_key_metric=True``.
+        best_saver: that ``CheckpointSaver``, when it is not attached to ``validator`` (found there otherwise).
 
     Raises:
         FileNotFoundError: (at ``attach``) ``resume`` is true but ``ckpt_dir`` holds no checkpoint.
@@ -124,8 +146,8 @@ class ResumableCheckpoint:
     Example (bundle config)::
 
         {"_target_": "monai_cbis.handlers.ResumableCheckpoint", "ckpt_dir": "@ckpt_dir", "resume": "@resume",
-         "save_dict": {"model": "@network", "optimizer": "@optimizer", "early_stop": "@train#early_stop"},
-         "validator": "@validate#evaluator", "best_saver": "@validate#best_saver", "map_location": "@device"}
+         "save_dict": {"model": "@network", "optimizer": "@optimizer", "lr_scheduler": "@lr_scheduler"},
+         "validator": "@validate#evaluator", "map_location": "@device"}
     """
 
     def __init__(
@@ -143,11 +165,9 @@ class ResumableCheckpoint:
             raise ValueError(f"n_saved must be >= 1, got {n_saved}.")
         self.ckpt_dir, self.save_dict, self.resume = ckpt_dir, dict(save_dict), bool(resume)
         self.map_location, self.n_saved, self.final_filename = map_location, int(n_saved), final_filename
-        self.validator = validator
-        if validator is not None:
-            self.save_dict["validator"] = _ValidatorBest(validator)
+        self.validator, self.best_saver = validator, best_saver
         if best_saver is not None:
-            self.save_dict["best_saver"] = _BestSaverRecord(best_saver)
+            _BestSaverRecord(best_saver)  # fail early on a saver without a key metric
         self.load_path = ""
         self._saver_attached = False
 
@@ -158,8 +178,20 @@ class ResumableCheckpoint:
         engine.add_event_handler(Events.STARTED, self._attach_saver)
 
     def objects(self, engine: Engine) -> dict:
-        """What one checkpoint holds: ``save_dict``, the trainer, and the validator's and best saver's records."""
-        return {**self.save_dict, "trainer": engine}
+        """What one checkpoint holds: ``save_dict``, the trainer, its handlers with a ``resume_key``, and the
+        validator's best metric and best saver's record."""
+        out = dict(self.save_dict)
+        for handler in _handlers(engine, Events.EPOCH_COMPLETED):
+            key = getattr(handler, "resume_key", None)
+            if isinstance(key, str) and key not in out:
+                out[key] = handler
+        if self.validator is not None:
+            out["validator"] = _ValidatorBest(self.validator)
+            saver = self.best_saver if self.best_saver is not None else _find_best_saver(self.validator)
+            if saver is not None:  # under DDP only rank 0 has it; the others neither save nor need it
+                out["best_saver"] = _BestSaverRecord(saver)
+        out["trainer"] = engine
+        return out
 
     def load(self, engine: Engine) -> None:
         """Restore every object of :meth:`objects` from ``load_path``; keeps the trainer's ``max_epochs``."""

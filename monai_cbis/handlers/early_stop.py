@@ -15,8 +15,8 @@ class EarlyStopOnValidation:
     Attach to the trainer after the ``ValidationHandler`` (handlers run in the order they are attached). An epoch
     without validation (``val_interval > 1``) does not count; an empty validation list skips the handler with one log
     line; a validator that ran but lacks ``metric_name`` is an error (a typo). The best score and the count of
-    validations without improvement are :meth:`state_dict`, which :class:`ResumableCheckpoint` saves every epoch, so
-    a resumed run goes on counting where the interrupted one stopped.
+    validations without improvement are :meth:`state_dict`, which :class:`ResumableCheckpoint` saves every epoch (under
+    ``resume_key``), so a resumed run goes on counting where the interrupted one stopped.
 
     Args:
         validator: the evaluator that the ``ValidationHandler`` runs.
@@ -34,6 +34,9 @@ class EarlyStopOnValidation:
         >>> stop.state_dict()
         {'best': 0.8, 'bad_validations': 1, 'last_seen_epoch': 4}
     """
+
+    #: the entry of :class:`~monai_cbis.handlers.ResumableCheckpoint`'s checkpoint that holds :meth:`state_dict`
+    resume_key = "early_stop"
 
     def __init__(
         self,

@@ -52,13 +52,9 @@ def _run(ckpt_dir: str, max_epochs: int, resume: bool = False, init_seed: int = 
         torch.device("cpu"), _data(2, 1), net, key_val_metric={"val_score": Scripted()}, val_handlers=[best_saver]
     )
     early_stop = EarlyStopOnValidation(validator, "val_score", patience=2)
+    # as train.json wires it: the early stop and the best saver are found on the engines, not named
     ckpt = ResumableCheckpoint(
-        ckpt_dir,
-        {"model": net, "optimizer": opt, "lr_scheduler": sched, "early_stop": early_stop},
-        resume=resume,
-        n_saved=n_saved,
-        validator=validator,
-        best_saver=best_saver,
+        ckpt_dir, {"model": net, "optimizer": opt, "lr_scheduler": sched}, resume, n_saved=n_saved, validator=validator
     )
     handlers = [
         ckpt,
