@@ -1,5 +1,5 @@
 """``python -m monai_cbis``: write a synthetic CBIS-DDSM, index a download into a datalist, verify a download, and
-compare the evaluation reports of several models in one table.
+compare the evaluation reports of several models in one table, and lay out a MONAI Label app serving the bundles.
 
 Thin: parse arguments, call the library, print a summary. Expected failures (missing folder, no CSVs, bad
 arguments, damaged files) print one ``error:`` line naming the path and exit with status 2, never a stack trace
@@ -10,6 +10,7 @@ Example:
     python -m monai_cbis index /tmp/cbis --out /tmp/cbis_image.json --level image --task both
     python -m monai_cbis verify /tmp/cbis   # report beside it: /tmp/cbis_verify_report.json
     python -m monai_cbis report bundles/unet_effb3 bundles/vgg16_classification --output comparison
+    python -m monai_cbis label-app /tmp/cbis_app --bundles unet_effb3 vgg16_classification --studies /tmp/films
 """
 
 from __future__ import annotations
@@ -64,6 +65,14 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument(
         "--output", "--out", default="comparison", help="folder for comparison.md/.json/.png (default ./comparison)"
     )
+
+    la = sub.add_parser(
+        "label-app", help="lay out a MONAI Label monaibundle app serving bundles; print its start command"
+    )
+    la.add_argument("out", help="app folder to create (absent or empty)")
+    la.add_argument("--bundles", nargs="+", required=True, metavar="NAME", help="bundle names under --bundles-dir")
+    la.add_argument("--bundles-dir", default=None, help="folder holding the bundles (default: the checkout's bundles/)")
+    la.add_argument("--studies", default="STUDIES", help="image folder written into the start command's --studies")
     return p
 
 
@@ -153,6 +162,22 @@ def _report(a: argparse.Namespace) -> int:
     return 0
 
 
+def _label_app(a: argparse.Namespace) -> int:
+    from .label_app import lay_out_app
+
+    app = lay_out_app(a.out, a.bundles, bundles_dir=a.bundles_dir, studies=a.studies)
+    print(f"wrote a MONAI Label monaibundle app to {app.path} serving {', '.join(app.bundles)}")
+    for name in app.untrained:
+        print(
+            f"warning: {name} has no models/model.pt: MONAI Label can train it but will not serve its inference "
+            "until it has weights",
+            file=sys.stderr,
+        )
+    print("start it (in the MONAI Label environment, README 'MONAI Label') with:")
+    print(app.command)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit status."""
     args = build_parser().parse_args(argv)
@@ -160,8 +185,17 @@ def main(argv: list[str] | None = None) -> int:
     from .data.records import CaseCSVError
 
     try:
-        return {"synth": _synth, "index": _index, "verify": _verify, "report": _report}[args.command](args)
-    except (FileNotFoundError, NotADirectoryError, CaseCSVError, UnreadableImageError, ValueError) as e:
+        return {"synth": _synth, "index": _index, "verify": _verify, "report": _report, "label-app": _label_app}[
+            args.command
+        ](args)
+    except (
+        FileNotFoundError,
+        FileExistsError,
+        NotADirectoryError,
+        CaseCSVError,
+        UnreadableImageError,
+        ValueError,
+    ) as e:
         if os.environ.get("MONAI_CBIS_DEBUG"):
             raise
         print(f"error: {e}", file=sys.stderr)
