@@ -6,6 +6,7 @@
 * :mod:`.reports`: atomic JSON / CSV writing, unique case names.
 * :mod:`.handlers`: :class:`SegmentationReportHandler`, :class:`ClassificationReportHandler` (attach to evaluators).
 * :mod:`.curves`: :class:`TrainingCurvesHandler` (attach to the trainer).
+* :mod:`.skipped`: :class:`SkippedFilesHandler`, the rows and files a run left out (logged, and a JSON list).
 * :mod:`.references`: the shape of a published reference figure and where a model's comes from (its
   ``metrics.json``, else its bundle's spec in :mod:`monai_cbis.zoo.specs`).
 * :mod:`.compare`: one table for several reports beside the published numbers (``python -m monai_cbis report``):
@@ -61,6 +62,7 @@ _LAZY = {
     "ClassificationReportHandler": "handlers",
     "OVERLAY_SELECTIONS": "handlers",
     "TrainingCurvesHandler": "curves",
+    "SkippedFilesHandler": "skipped",
     # former tables of published figures, derived from the bundle specs on access (with a DeprecationWarning)
     "PAPER_REFERENCE_SEGMENTATION": "segmentation",
     "PAPER_REFERENCE_CLASSIFICATION": "classification",
@@ -81,6 +83,7 @@ __all__ = [
     "SegmentationReportHandler",
     "ClassificationReportHandler",
     "TrainingCurvesHandler",
+    "SkippedFilesHandler",
     "SEGMENTATION_CSV_COLUMNS",
     "CLASSIFICATION_CSV_COLUMNS",
     "OVERLAY_SELECTIONS",

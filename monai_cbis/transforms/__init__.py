@@ -27,6 +27,7 @@ from .presets import (
     preset_compose,
     roi_crop_transforms,
 )
+from .readable import item_files, readable_items
 from .spatial import FastResize, FastResized, FlipToLeft, FlipToLeftd
 
 __all__ = [
@@ -71,4 +72,6 @@ __all__ = [
     "cached_dataset",
     "transform_fingerprint",
     "item_fingerprint",
+    "readable_items",
+    "item_files",
 ]

@@ -11,6 +11,7 @@ from __future__ import annotations
 from .families import get_family
 from .levels import get_level
 from .specs import BundleSpec
+from .training import readable_items_config, skipped_report_config
 
 __all__ = ["evaluate_config", "inference_config"]
 
@@ -38,13 +39,18 @@ def _load_model(load_path: str) -> list[dict]:
 def evaluate_config(spec: BundleSpec) -> dict:
     """``configs/evaluate.json``: layered on train.json; the test section, the best checkpoint, the report."""
     return {
-        "validate#items#section": "test",
+        "validate#section_items#section": "test",
+        "skipped_file": "$@output_dir + '/skipped_evaluation.json'",
         "dataset": "@validate#dataset",
         "preprocessing": "@validate#preprocessing",
         "inferer": "@validate#inferer",
         "postprocessing": "@validate#postprocessing",
         "evaluator": "@validate#evaluator",
-        "validate#handlers": [*_load_model("$@ckpt_dir + '/model.pt'"), _report_handler(spec)],
+        "validate#handlers": [
+            *_load_model("$@ckpt_dir + '/model.pt'"),
+            skipped_report_config("@skipped_file"),
+            _report_handler(spec),
+        ],
         "initialize": ["$monai.utils.set_determinism(seed=@seed)"],
         "run": ["$@validate#evaluator.run()"],
     }
@@ -66,12 +72,21 @@ def inference_config(spec: BundleSpec) -> dict:
     cfg.update(spec.extra_params)
     cfg.update(
         {
+            "skip_unreadable": False,
+            "skipped": {"_target_": "monai_cbis.data.skips.SkippedItems"},
+            "skipped_file": "$@output_dir + '/skipped.json'",
+        }
+    )
+    cfg.update(
+        {
             "device": "$torch.device('cuda:0' if torch.cuda.is_available() else 'cpu')",
             "network_def": spec.network_def(False),
             "network": "$@network_def.to(@device)",
             "preset": spec.preset_config(**spec.inference_preset_args),
             "preprocessing": "$@preset.inference()",
-            "dataset": {"_target_": "Dataset", "data": dict(level.inference_items), "transform": "@preprocessing"},
+            "inputs": dict(level.inference_items),
+            "items": readable_items_config("", dataset_dir="@dataset_dir", cache_dir=None),
+            "dataset": {"_target_": "Dataset", "data": "@items", "transform": "@preprocessing"},
             "dataloader": {
                 "_target_": "DataLoader",
                 "dataset": "@dataset",
@@ -81,7 +96,11 @@ def inference_config(spec: BundleSpec) -> dict:
             },
             "inferer": {"_target_": "SimpleInferer"},
             "postprocessing": {"_target_": "Compose", "transforms": family.inference_postprocessing(spec, level)},
-            "handlers": [*_load_model("$@bundle_root + '/models/model.pt'"), *family.inference_handlers],
+            "handlers": [
+                *_load_model("$@bundle_root + '/models/model.pt'"),
+                skipped_report_config("@skipped_file"),
+                *family.inference_handlers,
+            ],
             "evaluator": {
                 "_target_": "SupervisedEvaluator",
                 "device": "@device",

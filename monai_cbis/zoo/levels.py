@@ -33,10 +33,11 @@ class ItemLevel:
 
     Attributes:
         name: the data layer's level name (``"image"`` or ``"abnormality"``).
-        items: ``(spec, family, section, split_params) -> dict``, the ``items`` config of a train/validate section.
+        items: ``(spec, family, section, split_params) -> dict``, the ``section_items`` config of a train/validate
+            section (the collection's items; the run's skip ledger ``@skipped`` receives what the index left out).
         drop_last: whether the training loader drops its last incomplete batch.
         reads_datalist: whether ``inference.json`` also takes a ``datalist`` (and the ``task`` that filters it).
-        inference_items: the ``data`` config of ``inference.json``'s dataset.
+        inference_items: the ``inputs`` config of ``inference.json`` (what it runs on, before decoding).
         output_root: expression for the folder the written output files mirror (``SaveImaged``'s ``data_root_dir``).
         output_name_key: the key whose file names a written prediction (several predictions per film), or None to
             name it after its image.
@@ -65,6 +66,7 @@ def _image_items(spec: BundleSpec, family: BundleFamily, section: str, split_par
         **_split_args(split_params),
         **family.items_extra,
         "keys": list(spec.item_keys),
+        "skipped": "@skipped",
     }
 
 
@@ -77,6 +79,7 @@ def _abnormality_items(spec: BundleSpec, family: BundleFamily, section: str, spl
         "task": "@task",
         **_split_args(split_params),
         **family.items_extra,
+        "skipped": "@skipped",
     }
 
 
@@ -86,7 +89,11 @@ IMAGE = ItemLevel(
     items=_image_items,
     drop_last=False,
     reads_datalist=False,
-    inference_items={"_target_": "monai_cbis.data.inference_inputs.inference_items", "dataset_dir": "@dataset_dir"},
+    inference_items={
+        "_target_": "monai_cbis.data.inference_inputs.inference_items",
+        "dataset_dir": "@dataset_dir",
+        "skipped": "@skipped",
+    },
     output_root="$monai_cbis.data.inference_inputs.inference_root(@dataset_dir)",
 )
 
@@ -102,6 +109,7 @@ ABNORMALITY = ItemLevel(
         "dataset_dir": "@dataset_dir",
         "datalist": "@datalist",
         "task": "@task",
+        "skipped": "@skipped",
     },
     output_root="$monai_cbis.data.inference_inputs.lesion_inference_root(@dataset_dir, @datalist)",
     output_name_key="mask",

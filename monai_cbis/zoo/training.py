@@ -13,9 +13,31 @@ from .families import BundleFamily, get_family
 from .levels import get_level
 from .specs import BundleSpec
 
-__all__ = ["train_config", "multi_gpu_config"]
+__all__ = ["train_config", "multi_gpu_config", "readable_items_config", "skipped_report_config"]
 
 _FROM_LOSS = "$monai.handlers.from_engine(['loss'], first=True)"
+
+
+def readable_items_config(section: str, dataset_dir: str = "@data_root", cache_dir: str | None = "@cache_dir") -> dict:
+    """The ``items`` config of a section: its ``section_items`` (or inference ``inputs``) whose files decode,
+    screened once before the loader is built (:func:`monai_cbis.transforms.readable_items`); what is left out goes
+    to the run's ledger ``@skipped``."""
+    prefix = f"{section}#" if section else ""
+    return {
+        "_target_": "monai_cbis.transforms.readable_items",
+        "items": f"@{prefix}section_items" if section else "@inputs",
+        "transform": f"@{prefix}preprocessing",
+        "cache_dir": cache_dir,
+        "skip_unreadable": "@skip_unreadable",
+        "skipped": "@skipped",
+        "dataset_dir": dataset_dir,
+        "num_workers": "@num_workers" if section else 0,
+    }
+
+
+def skipped_report_config(output_file: str) -> dict:
+    """The handler that logs the run's skipped rows and files by reason and writes their list to ``output_file``."""
+    return {"_target_": "monai_cbis.evaluation.SkippedFilesHandler", "skipped": "@skipped", "output_file": output_file}
 
 
 def _dataset(section: str) -> dict:
@@ -63,6 +85,7 @@ def _train_handlers(family: BundleFamily) -> list[dict]:
             "tag_name": "train_loss",
             "output_transform": _FROM_LOSS,
         },
+        skipped_report_config("@skipped_file"),
         {
             "_target_": "monai_cbis.evaluation.TrainingCurvesHandler",
             "output_dir": "@output_dir",
@@ -105,6 +128,9 @@ def _parameters(spec: BundleSpec, family: BundleFamily) -> dict:
         "num_workers": 0,
         "amp": False,
         "resume": False,
+        "skip_unreadable": False,
+        "skipped": {"_target_": "monai_cbis.data.skips.SkippedItems"},
+        "skipped_file": "$@output_dir + '/skipped_training.json'",
     }
     if spec.pretrainable:
         params["use_imagenet_pretrain"] = False
@@ -123,7 +149,8 @@ def _train_section(spec: BundleSpec, family: BundleFamily) -> dict:
     if level.drop_last:
         loader["drop_last"] = True
     train: dict = {
-        "items": level.items(spec, family, "training", True),
+        "section_items": level.items(spec, family, "training", True),
+        "items": readable_items_config("train"),
         "preprocessing": "$@preset.train()",
         "dataset": _dataset("train"),
     }
@@ -155,7 +182,8 @@ def _train_section(spec: BundleSpec, family: BundleFamily) -> dict:
 def _validate_section(spec: BundleSpec, family: BundleFamily) -> dict:
     split = "monai_cbis.handlers.split_key_metric(@validate#metrics, @key_metric)"
     return {
-        "items": get_level(spec.level).items(spec, family, "validation", True),
+        "section_items": get_level(spec.level).items(spec, family, "validation", True),
+        "items": readable_items_config("validate"),
         "preprocessing": "$@preset.inference()",
         "dataset": _dataset("validate"),
         "dataloader": {

@@ -84,7 +84,7 @@ def test_configs_read_the_family_object(monkeypatch):
     train = cfg["configs/train.json"]
     assert train["key_metric"] == "val_toy" and list(train["validate"]["metrics"]) == ["val_toy", "val_other"]
     assert train["loss"] == {"_target_": "ToyLoss"}
-    assert train["train"]["items"]["target"] == "toy_target"
+    assert train["train"]["section_items"]["target"] == "toy_target"
     assert train["validate"]["postprocessing"]["transforms"] == [{"_target_": "ToyPost"}]
     assert train["train"]["handlers"][-1]["metric_names"] == ["val_toy", "val_other"]
     assert "sampler" not in train["train"] and train["train"]["dataloader"]["shuffle"] is True
@@ -106,7 +106,7 @@ def test_classification_family_brings_its_sampler_class_weights_and_trainable_pa
     assert train["train"]["dataloader"]["sampler"] == "@train#sampler"
     assert train["loss"]["weight"]["_target_"] == "monai_cbis.data.sampling.loss_class_weights"
     assert "requires_grad" in train["optimizer"]["params"]
-    assert train["train"]["items"]["num_classes"] == "@num_classes"
+    assert train["train"]["section_items"]["num_classes"] == "@num_classes"
     assert cfg["configs/multi_gpu_train.json"]["train#sampler#distributed"] is True
 
 

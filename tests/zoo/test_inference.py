@@ -40,6 +40,6 @@ def test_inference_preprocessing_parses_to_the_presets_inference_part(name):
 )
 def test_evaluate_reads_the_test_section_and_reports_with_the_model_name(name, target):
     cfg = json.loads(render_bundle(SPECS[name])["configs/evaluate.json"])
-    assert cfg["validate#items#section"] == "test"
+    assert cfg["validate#section_items#section"] == "test"
     report = cfg["validate#handlers"][-1]
     assert report["_target_"] == f"monai_cbis.evaluation.{target}" and report["model_name"] == name
