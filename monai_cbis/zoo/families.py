@@ -122,7 +122,12 @@ def _mask_writer(level: ItemLevel) -> list[dict]:
 
 
 def _segmentation_inference(spec: BundleSpec, level: ItemLevel) -> list[dict]:
-    """Sigmoid, back onto the input film (inverting the preprocessing), threshold, write the mask as PNG."""
+    """Sigmoid, back onto the input film (inverting the preprocessing), threshold, write the mask as PNG.
+
+    The last two steps are for MONAI Label, which drops ``SaveImaged`` and writes ``pred`` itself: a ``[H, W]``
+    label (its ``Restored`` leaves a ``[1, H, W]`` one as a broken ``(W, 1)`` PNG) of 0/1 in uint8 (its writer keeps
+    the prediction's dtype unless the request names ``result_dtype``, and ITK writes no float32 PNG).
+    """
     return [
         {"_target_": "Activationsd", "keys": "pred", "sigmoid": True},
         {
@@ -136,6 +141,7 @@ def _segmentation_inference(spec: BundleSpec, level: ItemLevel) -> list[dict]:
         {"_target_": "AsDiscreted", "keys": "pred", "threshold": 0.5},
         *_mask_writer(level),
         {"_target_": "SqueezeDimd", "keys": "pred", "dim": 0},
+        {"_target_": "CastToTyped", "keys": "pred", "dtype": "$np.uint8"},
     ]
 
 
