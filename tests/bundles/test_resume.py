@@ -26,7 +26,7 @@ from monai_cbis.data import make_synthetic_cbis
 from monai_cbis.handlers import EarlyStopOnValidation
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-EPOCHS = 5  # the interrupted run would train this many; the resumed run finishes them
+EPOCHS = 4  # the interrupted run would train this many; the resumed run finishes them
 QUICK = {"image_size": [64, 64], "batch_size": 4, "num_workers": 0, "val_frac": 0.4, "early_stop_patience": 20}
 BUNDLES = {"unet_roi": {"margin": 16}, "mobilenetv2_classification": {}}
 #: Collections on which two epochs reach a best key metric that a wrecked model cannot beat (AUC 1 for mobilenet).
