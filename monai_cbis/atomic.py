@@ -18,6 +18,17 @@ __all__ = ["atomic_write", "atomic_write_json", "is_temporary", "TMP_SUFFIX"]
 TMP_SUFFIX = ".tmp"
 
 
+def _process_umask() -> int:
+    """The process umask (read once: ``os.umask`` can only be read by setting it)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+#: ``mkstemp`` creates ``0600`` files; a finished file gets the mode ``open()`` would have given it.
+_FILE_MODE = 0o666 & ~_process_umask()
+
+
 def is_temporary(name: str) -> bool:
     """Whether a file name is one of :func:`atomic_write`'s temporaries (a leftover when a run was killed)."""
     base = os.path.basename(name)
@@ -28,8 +39,9 @@ def atomic_write(path: str | os.PathLike, write: Callable[[IO], None], mode: str
     """Call ``write(f)`` on a temporary file beside ``path``, fsync it, then ``os.replace`` it onto ``path``.
 
     Any previous file at ``path`` stays intact if ``write`` raises or the process dies. ``fsync=False`` skips the
-    flush to disk (for many regenerable files, where a later completion marker vouches for the set). Returns the
-    path.
+    flush to disk (for many regenerable files, where a later completion marker vouches for the set). The file gets
+    the mode a plain ``open(path, "w")`` would give it (``0666`` less the umask), not ``mkstemp``'s ``0600``.
+    Returns the path.
     """
     path = os.path.abspath(path)
     folder = os.path.dirname(path)
@@ -41,6 +53,7 @@ def atomic_write(path: str | os.PathLike, write: Callable[[IO], None], mode: str
             if fsync:
                 f.flush()
                 os.fsync(f.fileno())
+        os.chmod(tmp, _FILE_MODE)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

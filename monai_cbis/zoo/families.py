@@ -116,6 +116,7 @@ def _mask_writer(level: ItemLevel) -> list[dict]:
             "separate_folder": False,
             "data_root_dir": level.output_root,
             "print_log": False,
+            "writer": "monai_cbis.atomic_savers.AtomicPILWriter",
         }
     )
     return steps

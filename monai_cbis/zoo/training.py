@@ -202,7 +202,7 @@ def _validate_section(spec: BundleSpec, family: BundleFamily) -> dict:
             {"_target_": "StatsHandler", "iteration_log": False},
             {"_target_": "TensorBoardStatsHandler", "log_dir": "@output_dir", "iteration_log": False},
             {
-                "_target_": "CheckpointSaver",
+                "_target_": "monai_cbis.atomic_savers.AtomicCheckpointSaver",
                 "save_dir": "@ckpt_dir",
                 "save_dict": {"model": "@network"},
                 "save_key_metric": True,

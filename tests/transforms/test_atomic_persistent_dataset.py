@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import textwrap
 import time
+import warnings
 
 import numpy as np
 import pytest
@@ -149,3 +151,50 @@ def test_fixed_arguments_are_refused(items, tmp_path):
         AtomicPersistentDataset(items, full_mammogram_transforms(64).deterministic, tmp_path, hash_func=hash)
     nocache = AtomicPersistentDataset(items[:1], full_mammogram_transforms(64).deterministic, None)
     assert tuple(nocache[0]["image"].shape) == (1, 64, 64) and nocache.cache_path(items[0]) is None
+
+
+def test_a_writer_killed_from_outside_mid_write_leaves_nothing_the_next_run_reads(items, tmp_path):
+    """SIGKILL from another process while a cache entry is being written (slowly, in chunks): the next run finds
+    no entry, recomputes it without a warning, and the temporary left behind is never read as an entry."""
+    cache, started = tmp_path / "cache", tmp_path / "started"
+    script = textwrap.dedent(
+        f"""
+        import io, pathlib, time, torch
+        from monai_cbis.transforms import cached_dataset, full_mammogram_transforms
+        real_save = torch.save
+        def slow_save(obj, f, **kwargs):
+            buf = io.BytesIO()
+            real_save(obj, buf, **kwargs)
+            data = buf.getvalue()
+            for i in range(0, len(data), 4096):  # a large write, 4 KiB at a time
+                f.write(data[i : i + 4096])
+                f.flush()
+                pathlib.Path({str(started)!r}).touch()
+                time.sleep(0.05)
+        torch.save = slow_save
+        ds = cached_dataset({items[:1]!r}, full_mammogram_transforms(128), {str(cache)!r})
+        ds[0]
+        """
+    )
+    proc = subprocess.Popen([sys.executable, "-c", script], stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.time() + 120
+        while not started.exists() and proc.poll() is None and time.time() < deadline:
+            time.sleep(0.02)
+        assert started.exists(), proc.communicate()[1]
+        proc.send_signal(signal.SIGKILL)  # killed by someone else, in the middle of the write
+    finally:
+        proc.wait(timeout=60)
+    assert proc.returncode == -signal.SIGKILL
+    partial = list(cache.glob(".*.tmp"))
+    assert _entries(cache) == [] and len(partial) == 1 and 0 < partial[0].stat().st_size
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ds = cached_dataset(items[:1], full_mammogram_transforms(128), cache)
+        got = ds[0]
+    assert not [w for w in caught if "cache entry" in str(w.message)]  # the partial file is never looked at
+    assert ds.computed == 1 and tuple(got["image"].shape) == (1, 128, 128)
+    assert _entries(cache) == [ds.cache_path(items[0]).name]
+    again = cached_dataset(items[:1], full_mammogram_transforms(128), cache)
+    again[0]
+    assert again.computed == 0  # the complete entry is read back
