@@ -26,6 +26,8 @@ def _write_dicom(
     from pydicom.dataset import Dataset, FileMetaDataset
     from pydicom.uid import ExplicitVRLittleEndian, SecondaryCaptureImageStorage, generate_uid
 
+    from monai_cbis.data.synthetic.encode import write_dicom_file
+
     pixels = np.ascontiguousarray(pixels)
     meta = FileMetaDataset()
     meta.MediaStorageSOPClassUID = SecondaryCaptureImageStorage
@@ -55,7 +57,7 @@ def _write_dicom(
         ds.ImageLaterality = laterality
     ds.PixelData = pixels.tobytes()
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    ds.save_as(str(path), enforce_file_format=True)
+    write_dicom_file(ds, str(path))  # pydicom 3 and 2.4 (MONAI Label's environment)
     return str(path)
 
 

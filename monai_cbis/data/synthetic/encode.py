@@ -18,10 +18,11 @@ from io import BytesIO
 
 import cv2
 import numpy as np
+import pydicom
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import PYDICOM_IMPLEMENTATION_UID, ExplicitVRLittleEndian, SecondaryCaptureImageStorage
 
-__all__ = ["DicomHeader", "dicom_bytes", "jpeg_bytes", "to_uint8"]
+__all__ = ["DicomHeader", "dicom_bytes", "jpeg_bytes", "to_uint8", "write_dicom_file"]
 
 _JPEG_QUALITY = 92
 
@@ -108,8 +109,20 @@ def dicom_bytes(pixels: np.ndarray, header: DicomHeader) -> bytes:
     ds.PixelData = data
     ds["PixelData"].VR = "OW" if pixels.dtype == np.uint16 else "OB"
     buf = BytesIO()
-    ds.save_as(buf, enforce_file_format=True)
+    write_dicom_file(ds, buf)
     return buf.getvalue()
+
+
+def write_dicom_file(ds: Dataset, fp) -> None:
+    """Write ``ds`` as a DICOM file (preamble, ``DICM``, file meta group) with pydicom 3 or 2.4.
+
+    pydicom 3 calls this ``enforce_file_format=True``; pydicom 2 (MONAI Label's environment,
+    ``constraints/monailabel.txt``) ``write_like_original=False``, which pydicom 3 deprecates.
+    """
+    if int(pydicom.__version__.split(".")[0]) >= 3:
+        ds.save_as(fp, enforce_file_format=True)
+    else:
+        ds.save_as(fp, write_like_original=False)
 
 
 def to_uint8(pixels: np.ndarray) -> np.ndarray:
