@@ -2,12 +2,14 @@
 
 ``torchrun --nproc_per_node=N -m monai.bundle run --config_file "['.../train.json','.../multi_gpu_train.json']"``
 uses NCCL with one GPU per rank when CUDA is available, and gloo on CPU otherwise (that is how the tests run it).
+On several machines each node runs the same command with ``--nnodes M --node_rank I --rdzv_backend c10d
+--rdzv_endpoint HOST:PORT`` instead of ``--standalone``; the process group is the same.
 
 Example (multi_gpu_train.json)::
 
     "device": "$monai_cbis.distributed.ddp_device()",
-    "train#trainer#train_handlers": {"_target_": "monai_cbis.distributed.rank_zero_writers",
-                                     "handlers": "@train#handlers"}
+    "train#trainer#train_handlers": "$monai_cbis.distributed.rank_zero_writers(@train#handlers)",
+    "train#handlers#6#_disabled_": "$monai_cbis.distributed.not_rank_zero()"
 """
 
 from __future__ import annotations
@@ -17,7 +19,14 @@ import os
 import torch
 import torch.distributed as dist
 
-__all__ = ["ddp_device", "ddp_device_ids", "init_distributed", "destroy_distributed", "rank_zero_writers"]
+__all__ = [
+    "ddp_device",
+    "ddp_device_ids",
+    "init_distributed",
+    "destroy_distributed",
+    "not_rank_zero",
+    "rank_zero_writers",
+]
 
 
 def ddp_device() -> torch.device:
@@ -49,6 +58,17 @@ def destroy_distributed() -> None:
     """Tear the process group down (a no-op when none is running)."""
     if dist.is_initialized():
         dist.destroy_process_group()
+
+
+def not_rank_zero() -> bool:
+    """True in every process but the global rank 0 (the process group's rank, else torchrun's ``RANK``).
+
+    ``multi_gpu_train.json`` sets ``"_disabled_": "$monai_cbis.distributed.not_rank_zero()"`` on the handlers that
+    create files when they are built (TensorBoard's), so that other ranks never construct them.
+    """
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank() != 0
+    return int(os.environ.get("RANK", "0")) != 0
 
 
 def _writer_types() -> tuple[type, ...]:

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import os
+
+import pytest
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
 
 def test_rank_zero_writers_keeps_gathering_handlers_on_every_rank(monkeypatch):
     from monai.handlers import StatsHandler, ValidationHandler
@@ -16,3 +22,46 @@ def test_rank_zero_writers_keeps_gathering_handlers_on_every_rank(monkeypatch):
     monkeypatch.setattr(distributed.dist, "is_initialized", lambda: True)
     monkeypatch.setattr(distributed.dist, "get_rank", lambda: 1)
     assert distributed.rank_zero_writers(handlers) == [validation, report]  # the report gathers from every rank
+
+
+def test_not_rank_zero_reads_the_process_group_else_torchrun_rank(monkeypatch):
+    from monai_cbis import distributed
+
+    monkeypatch.delenv("RANK", raising=False)
+    assert distributed.not_rank_zero() is False
+    monkeypatch.setenv("RANK", "1")
+    assert distributed.not_rank_zero() is True  # before the process group starts
+    monkeypatch.setattr(distributed.dist, "is_initialized", lambda: True)
+    monkeypatch.setattr(distributed.dist, "get_rank", lambda: 0)
+    assert distributed.not_rank_zero() is False  # the group's rank wins over the environment
+
+
+def _tensorboard_files(folder) -> list[str]:
+    return [n for _, _, names in os.walk(folder) for n in names if n.startswith("events.out.tfevents")]
+
+
+@pytest.mark.parametrize("rank", ["0", "1"])
+def test_tensorboard_handlers_are_never_built_on_other_ranks(tmp_path, monkeypatch, rank):
+    """A SummaryWriter opens its event file when built: on rank 1 the DDP config must not build it at all."""
+    from monai.bundle import ConfigParser
+    from monai.handlers import TensorBoardStatsHandler
+
+    monkeypatch.setenv("RANK", rank)
+    configs = os.path.join(REPO, "bundles", "unet_roi", "configs")
+    parser = ConfigParser()
+    parser.read_config([f"{configs}/train.json", f"{configs}/multi_gpu_train.json"])
+    parser["bundle_root"] = str(tmp_path)
+    tensorboard = [
+        f"{section}#handlers#{i}"
+        for section in ("train", "validate")
+        for i, h in enumerate(parser[f"{section}#handlers"])
+        if isinstance(h, dict) and h.get("_target_") == "TensorBoardStatsHandler"
+    ]
+    assert len(tensorboard) == 2
+    built = [parser.get_parsed_content(i) for i in tensorboard]
+    if rank == "1":
+        assert built == [None, None] and _tensorboard_files(tmp_path) == []
+    else:
+        assert all(isinstance(h, TensorBoardStatsHandler) for h in built) and len(_tensorboard_files(tmp_path)) == 2
+        for h in built:
+            h.close()

@@ -272,8 +272,21 @@ def _ddp_train_sampler(family: BundleFamily) -> dict:
     }
 
 
+def _rank_zero_only(spec: BundleSpec) -> dict:
+    """``_disabled_`` on other ranks for every handler that creates files when it is built (TensorBoard's
+    ``SummaryWriter`` opens its event file in the constructor, before ``rank_zero_writers`` could drop it)."""
+    train = train_config(spec)
+    out = {}
+    for section in ("train", "validate"):
+        for i, handler in enumerate(train[section]["handlers"]):
+            if isinstance(handler, dict) and handler.get("_target_", "").startswith("TensorBoard"):
+                out[f"{section}#handlers#{i}#_disabled_"] = "$monai_cbis.distributed.not_rank_zero()"
+    return out
+
+
 def multi_gpu_config(spec: BundleSpec) -> dict:
-    """``configs/multi_gpu_train.json``: layered on train.json for ``torchrun`` (NCCL on GPUs, gloo on CPUs)."""
+    """``configs/multi_gpu_train.json``: layered on train.json for ``torchrun`` (NCCL on GPUs, gloo on CPUs), on one
+    node (``--standalone``) or several (``--nnodes``, ``--rdzv_backend c10d``)."""
     return {
         "device": "$monai_cbis.distributed.ddp_device()",
         "network": {
@@ -283,10 +296,9 @@ def multi_gpu_config(spec: BundleSpec) -> dict:
             "find_unused_parameters": spec.find_unused_parameters,
         },
         **_ddp_train_sampler(get_family(spec.family)),
-        "train#trainer#train_handlers": {
-            "_target_": "monai_cbis.distributed.rank_zero_writers",
-            "handlers": "@train#handlers",
-        },
+        # an expression, not a component: MONAI's check_properties() reads these ids as reference strings
+        "train#trainer#train_handlers": "$monai_cbis.distributed.rank_zero_writers(@train#handlers)",
+        **_rank_zero_only(spec),
         "validate#sampler": {
             "_target_": "DistributedSampler",
             "dataset": "@validate#dataset",
@@ -294,10 +306,7 @@ def multi_gpu_config(spec: BundleSpec) -> dict:
             "shuffle": False,
         },
         "validate#dataloader#sampler": "@validate#sampler",
-        "validate#evaluator#val_handlers": {
-            "_target_": "monai_cbis.distributed.rank_zero_writers",
-            "handlers": "@validate#handlers",
-        },
+        "validate#evaluator#val_handlers": "$monai_cbis.distributed.rank_zero_writers(@validate#handlers)",
         "initialize": [
             "$monai_cbis.distributed.init_distributed()",
             "$monai.utils.set_determinism(seed=@seed)",
