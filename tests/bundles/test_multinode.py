@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -149,3 +150,14 @@ def test_resume_loads_the_checkpoint_on_both_ranks(first_run):
     other = 1 - after_writer
     assert _files(work / f"node{other}" / "bundle") == before[other]  # rank 1 wrote nothing this time either
     assert "models/checkpoint_epoch=2.pt" in _files(work / f"node{after_writer}" / "bundle")
+
+
+@pytest.mark.parametrize("bundle", sorted(os.listdir(os.path.join(REPO, "bundles"))))
+def test_every_readme_shows_the_multi_node_command(bundle):
+    text = open(os.path.join(REPO, "bundles", bundle, "docs", "README.md"), encoding="utf-8").read()
+    config = f"'bundles/{bundle}/configs/multi_gpu_train.json'"
+    for node in (0, 1):
+        command = re.search(rf"torchrun --nnodes 2 --node_rank {node} (.*?)\n(?!\s)", text, re.S)
+        assert command is not None, f"{bundle}: no torchrun command for node {node}"
+        for part in ("--nproc_per_node", "--rdzv_backend c10d", "--rdzv_endpoint HOST:PORT", config):
+            assert part in command.group(1), (bundle, node, part)
