@@ -1,11 +1,16 @@
-"""Helpers shared by the bundle tests: build a ``ConfigWorkflow``, run it as the model zoo's CI does, and find our
-error inside the exceptions MONAI wraps it in. Importable because pyproject's pytest ``pythonpath`` lists this
-folder (test modules cannot import each other under ``--import-mode=importlib``)."""
+"""Helpers shared by the bundle tests: build a ``ConfigWorkflow``, run it as the model zoo's CI does, find our
+error inside the exceptions MONAI wraps it in, and read an evaluation report after checking it against itself.
+Importable because pyproject's pytest ``pythonpath`` lists this folder (test modules cannot import each other under
+``--import-mode=importlib``)."""
 
 from __future__ import annotations
 
+import csv
+import json
+import os
 import re
 
+import pytest
 from monai.bundle import ConfigWorkflow
 
 
@@ -32,3 +37,57 @@ def raised(exc_info, kind: type, pattern: str) -> bool:
             return True
         e = e.__cause__
     return False
+
+
+def _rows(path: str) -> list[dict]:
+    with open(path) as f:
+        return list(csv.DictReader(f))
+
+
+def checked_segmentation_report(eval_dir: str) -> tuple[dict, list[dict]]:
+    """``metrics.json`` and ``per_image.csv`` of a segmentation evaluation, after checking that every per-image score
+    follows from the row's pixel counts and every headline figure from the rows (means, pooled counts, counts of
+    empty masks). Returns ``(metrics, rows)`` for the caller's checks against the data."""
+    with open(os.path.join(eval_dir, "metrics.json")) as f:
+        metrics = json.load(f)
+    rows = _rows(os.path.join(eval_dir, "per_image.csv"))
+    assert metrics["n_images"] == len(rows) > 0
+    for r in rows:
+        tp, n_lab, n_prd, n = (int(r[k]) for k in ("overlap_pixels", "label_lesion_pixels", "pred_lesion_pixels",
+                                                   "total_pixels"))  # fmt: skip
+        assert 0 <= tp <= min(n_lab, n_prd) and max(n_lab, n_prd) <= n
+        dice = 2 * tp / (n_lab + n_prd) if n_lab + n_prd else 1.0  # the empty-mask convention: both empty is 1
+        iou = tp / (n_lab + n_prd - tp) if n_lab + n_prd else 1.0
+        assert float(r["lesion_dice"]) == pytest.approx(dice) and float(r["lesion_iou"]) == pytest.approx(iou)
+        assert float(r["pixel_accuracy"]) == pytest.approx((n - n_lab - n_prd + 2 * tp) / n)
+    for key in ("lesion_dice", "lesion_iou", "mean_dice_incl_background", "mean_iou_incl_background", "pixel_accuracy"):
+        assert metrics[key] == pytest.approx(sum(float(r[key]) for r in rows) / len(rows)), key
+    tp, n_lab, n_prd = (sum(int(r[k]) for r in rows) for k in ("overlap_pixels", "label_lesion_pixels",
+                                                             "pred_lesion_pixels"))  # fmt: skip
+    assert metrics["pooled"]["lesion_dice"] == pytest.approx(2 * tp / (n_lab + n_prd) if n_lab + n_prd else 1.0)
+    assert metrics["n_empty_label"] == sum(int(r["label_lesion_pixels"]) == 0 for r in rows)
+    assert metrics["n_empty_pred"] == sum(int(r["pred_lesion_pixels"]) == 0 for r in rows)
+    return metrics, rows
+
+
+def checked_classification_report(eval_dir: str) -> tuple[dict, list[dict]]:
+    """``metrics.json`` and ``per_case.csv`` of a classification evaluation, after recomputing accuracy, the
+    majority baseline, sensitivity, specificity and the confusion matrix from the rows. Returns ``(metrics, rows)``."""
+    with open(os.path.join(eval_dir, "metrics.json")) as f:
+        metrics = json.load(f)
+    rows = _rows(os.path.join(eval_dir, "per_case.csv"))
+    n = len(rows)
+    assert metrics["n_cases"] == n > 0
+    true = [int(r["true_label"]) for r in rows]
+    pred = [int(r["predicted_label"]) for r in rows]
+    assert pred == [int(float(r["prob_malignant"]) >= metrics["threshold"]) for r in rows]
+    cm = [[sum(t == i and p == j for t, p in zip(true, pred, strict=True)) for j in (0, 1)] for i in (0, 1)]
+    assert metrics["confusion_matrix"] == cm
+    assert metrics["accuracy"] == pytest.approx((cm[0][0] + cm[1][1]) / n)
+    assert metrics["n_malignant"] == sum(true) and metrics["n_benign"] == n - sum(true)
+    assert metrics["majority_baseline_accuracy"] == pytest.approx(max(sum(true), n - sum(true)) / n)
+    if sum(true):
+        assert metrics["sensitivity"] == pytest.approx(cm[1][1] / sum(true))
+    if n - sum(true):
+        assert metrics["specificity"] == pytest.approx(cm[0][0] / (n - sum(true)))
+    return metrics, rows
