@@ -9,8 +9,8 @@ The written JSON loads with :func:`monai.data.load_decathlon_datalist` (sections
 
 Example:
     >>> index = index_collection("/data/CBIS-DDSM")  # doctest: +SKIP
-    >>> dl = build_datalist(index, level="image", split="patient", seed=0, val_frac=0.2)
-    >>> dl["training"][0]["label"]
+    >>> dl = build_datalist(index, level="image", split="patient", seed=0, val_frac=0.2)  # doctest: +SKIP
+    >>> dl["training"][0]["label"]  # doctest: +SKIP
     ['/data/CBIS-DDSM/Mass-Training_P_00001_LEFT_CC_1/.../000001.dcm']
 """
 

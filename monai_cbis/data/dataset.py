@@ -3,9 +3,9 @@
 Example:
     >>> from monai_cbis.data import CBISDDSMDataset
     >>> train = CBISDDSMDataset("/data/CBIS-DDSM", section="training", task="mass", level="image")  # doctest: +SKIP
-    >>> train[0]["image"], train[0]["label"]
+    >>> train[0]["image"], train[0]["label"]  # doctest: +SKIP
     ('/data/CBIS-DDSM/Mass-Training_P_00001_LEFT_CC/.../000000.dcm', ['/data/.../000001.dcm'])
-    >>> val = CBISDDSMDataset("/data/CBIS-DDSM", section="validation", index=train.index)  # reuse the scan
+    >>> val = CBISDDSMDataset("/data/CBIS-DDSM", section="validation", index=train.index)  # doctest: +SKIP
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ Two operations, both naming the file in every error:
 
 Example:
     >>> hdr = read_header("Mass-Training_P_00001_LEFT_CC/1.3.6.../1.3.6.../000000.dcm")  # doctest: +SKIP
-    >>> hdr.shape, hdr.bits_stored
+    >>> hdr.shape, hdr.bits_stored  # doctest: +SKIP
     ((5000, 3000), 16)
 """
 

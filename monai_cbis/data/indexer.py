@@ -28,7 +28,7 @@ row and woman, or the ``path`` of a file):
 
 Example:
     >>> index = index_collection("/data/CBIS-DDSM", task="mass")  # doctest: +SKIP
-    >>> index.layout, len(index.records), index.summary()["skipped_by_reason"]
+    >>> index.layout, len(index.records), index.summary()["skipped_by_reason"]  # doctest: +SKIP
     ('nbia', 1690, {'mask_wrong_size': 6})
 """
 

@@ -15,7 +15,7 @@ and which is the crop is never decided here (the CSV columns cannot be trusted):
 
 Example:
     >>> layout = detect_layout("/data/CBIS-DDSM")  # doctest: +SKIP
-    >>> layout.name, layout.image_candidates(record)
+    >>> layout.name, layout.image_candidates(record)  # doctest: +SKIP
     ('nbia', ['/data/CBIS-DDSM/Mass-Training_P_00001_LEFT_CC/07-20-2016-DDSM-74994/1.000000-full mammogram...'])
 """
 

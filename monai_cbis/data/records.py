@@ -17,7 +17,7 @@ raises :class:`CaseCSVError`.
 
 Example:
     >>> records, problems = load_case_records("/data/CBIS-DDSM")  # doctest: +SKIP
-    >>> records[0].patient_id, records[0].abnormality_type, records[0].split
+    >>> records[0].patient_id, records[0].abnormality_type, records[0].split  # doctest: +SKIP
     ('P_00001', 'mass', 'train')
 """
 

@@ -14,7 +14,7 @@ not depend on ``task``: a woman is in validation for ``task="mass"`` exactly whe
 Example:
     >>> rng = np.random.RandomState(0)
     >>> plan = plan_split(index.all_records, split="patient", val_frac=0.2, rng=rng)  # doctest: +SKIP
-    >>> plan.section_of("P_00001", "train")
+    >>> plan.section_of("P_00001", "train")  # doctest: +SKIP
     'training'
 """
 

@@ -6,7 +6,7 @@ share it.
 
 Example:
     >>> report = verify_collection("/data/CBIS-DDSM")  # doctest: +SKIP
-    >>> report["ok"], report["problems_by_reason"]
+    >>> report["ok"], report["problems_by_reason"]  # doctest: +SKIP
     (False, {'mask_wrong_size': 6})
 """
 
