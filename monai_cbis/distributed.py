@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 
+import ignite.distributed as idist
 import torch
 import torch.distributed as dist
 
@@ -55,9 +56,15 @@ def init_distributed() -> None:
 
 
 def destroy_distributed() -> None:
-    """Tear the process group down (a no-op when none is running)."""
+    """Tear the process group down (a no-op when none is running), and tell Ignite so.
+
+    Ignite's ``idist`` caches the computation model it found on first use; left alone it goes on asking the destroyed
+    group for ranks, and the next engine or ``CheckpointSaver`` built in this process fails with "Default process
+    group has not been initialized" (a notebook, a test session, MONAI Label's server running configs in-process).
+    """
     if dist.is_initialized():
         dist.destroy_process_group()
+    idist.sync()
 
 
 def not_rank_zero() -> bool:

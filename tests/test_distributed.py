@@ -65,3 +65,28 @@ def test_tensorboard_handlers_are_never_built_on_other_ranks(tmp_path, monkeypat
         assert all(isinstance(h, TensorBoardStatsHandler) for h in built) and len(_tensorboard_files(tmp_path)) == 2
         for h in built:
             h.close()
+
+
+def test_destroy_distributed_leaves_ignite_serial_again(tmp_path):
+    """After a one-rank group is torn down, Ignite must not go on asking it for ranks: a CheckpointSaver built next
+    in the same process (a test session, a notebook, MONAI Label) failed with "Default process group has not been
+    initialized"."""
+    import socket
+
+    import ignite.distributed as idist
+    import torch
+    import torch.distributed as dist
+    from monai.handlers import CheckpointSaver
+
+    from monai_cbis.distributed import destroy_distributed
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=0, world_size=1)
+    try:
+        assert idist.get_world_size() == 1 and idist.backend() == "gloo"  # Ignite now caches the native model
+    finally:
+        destroy_distributed()
+    assert idist.backend() is None and idist.get_rank() == 0
+    CheckpointSaver(save_dir=str(tmp_path), save_dict={"x": torch.nn.Linear(1, 1)}, save_key_metric=True)

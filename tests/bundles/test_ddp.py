@@ -19,6 +19,7 @@ from bundle_workflow import config_workflow
 from ddp_probe import probe_config
 
 from monai_cbis.data import make_synthetic_cbis
+from monai_cbis.distributed import destroy_distributed
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 HELPERS = os.path.join(REPO, "tests", "bundles")  # ddp_probe, imported by the torchrun processes
@@ -52,7 +53,7 @@ def one_rank_group():
     os.environ.update(env)
     dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=0, world_size=1)
     yield
-    dist.destroy_process_group()
+    destroy_distributed()  # also resets Ignite's cached model: later tests in this worker are serial again
     for k, v in saved.items():
         if v is None:
             os.environ.pop(k, None)
