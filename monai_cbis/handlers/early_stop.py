@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ignite.engine import Engine, Events
 
-from .validation import NO_VALIDATION_DATA, has_no_validation_data
+from .validation import NoValidationSkip
 
 __all__ = ["EarlyStopOnValidation"]
 
@@ -53,7 +53,7 @@ class EarlyStopOnValidation:
         self.best: float | None = None
         self.bad_validations = 0
         self._last_seen_epoch = -1
-        self._told = False
+        self._no_data = NoValidationSkip(validator, metric_name, "early stopping")
 
     def attach(self, engine: Engine) -> None:
         engine.add_event_handler(Events.EPOCH_COMPLETED, self)
@@ -69,10 +69,7 @@ class EarlyStopOnValidation:
         self._last_seen_epoch = int(state["last_seen_epoch"])
 
     def __call__(self, engine: Engine) -> None:
-        if has_no_validation_data(self.validator):
-            if not self._told:
-                self._told = True
-                engine.logger.info(NO_VALIDATION_DATA.format(metric=self.metric_name, what="early stopping"))
+        if self._no_data(engine):
             return
         state = self.validator.state
         val_epoch = state.epoch if state is not None else 0

@@ -6,7 +6,7 @@ from ignite.engine import Engine
 from monai.handlers import LrScheduleHandler
 from torch.optim.lr_scheduler import ReduceLROnPlateau
 
-from .validation import NO_VALIDATION_DATA, has_no_validation_data, validator_metric
+from .validation import NoValidationSkip, validator_metric
 
 __all__ = ["lr_schedule_handler"]
 
@@ -18,13 +18,10 @@ class _PlateauHandler(LrScheduleHandler):
     def __init__(self, lr_scheduler, validator: Engine, metric_name: str, print_lr: bool) -> None:
         step = validator_metric(validator, metric_name)
         super().__init__(lr_scheduler, print_lr=print_lr, epoch_level=True, step_transform=step)
-        self.validator, self.metric_name, self._told = validator, metric_name, False
+        self._no_data = NoValidationSkip(validator, metric_name, "ReduceLROnPlateau")
 
     def __call__(self, engine: Engine) -> None:
-        if has_no_validation_data(self.validator):
-            if not self._told:
-                self._told = True
-                engine.logger.info(NO_VALIDATION_DATA.format(metric=self.metric_name, what="ReduceLROnPlateau"))
+        if self._no_data(engine):
             return
         super().__call__(engine)
 

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 
 from ignite.engine import Engine
 
-__all__ = ["NO_VALIDATION_DATA", "has_no_validation_data", "split_key_metric", "validator_metric"]
+__all__ = ["NO_VALIDATION_DATA", "NoValidationSkip", "has_no_validation_data", "split_key_metric", "validator_metric"]
 
 #: The one log line of a handler that skips because the validator had nothing to validate.
 NO_VALIDATION_DATA = "the validation list is empty, so there is no {metric} to read: {what} is skipped for this run."
@@ -30,6 +30,28 @@ def has_no_validation_data(validator: Engine) -> bool:
     """
     state = getattr(validator, "state", None)
     return state is not None and getattr(state, "epoch_length", None) == 0
+
+
+class NoValidationSkip:
+    """The rule of every validation-dependent handler: skip while the validator has no data, and say so once.
+
+    Args:
+        validator: the engine whose metric the handler reads.
+        metric_name: that metric, named in the log line.
+        what: what is skipped, named in the log line (``"early stopping"``).
+    """
+
+    def __init__(self, validator: Engine, metric_name: str, what: str) -> None:
+        self.validator, self.metric_name, self.what, self._told = validator, metric_name, what, False
+
+    def __call__(self, engine: Engine) -> bool:
+        """True when the handler must skip this event; the first time, one line in ``engine``'s log says why."""
+        if not has_no_validation_data(self.validator):
+            return False
+        if not self._told:
+            self._told = True
+            engine.logger.info(NO_VALIDATION_DATA.format(metric=self.metric_name, what=self.what))
+        return True
 
 
 def validator_metric(validator: Engine, metric_name: str) -> Callable[[Engine], float]:
