@@ -17,6 +17,7 @@ import numpy as np
 import pydicom
 import pytest
 from bundle_workflow import config_workflow, raised, run
+from scratch import scratch_dir
 
 from monai_cbis.data import lesion_items, make_synthetic_cbis
 from monai_cbis.data.files import UnreadableImageError
@@ -49,10 +50,10 @@ def truncate(path: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def data(tmp_path_factory):
+def data(request, tmp_path_factory):
     """The collection with one truncated film (the index skips it), then one film of the training section and one
     of the test section whose pixels do not decode (the index cannot tell)."""
-    tmp = tmp_path_factory.mktemp("damaged")
+    tmp = scratch_dir(request, tmp_path_factory, "damaged")
     col = make_synthetic_cbis(tmp / "cbis", layout="classic", cases=12, seed=3)
     spare = {r.full_image for r in col.rows if r.abnormality_type == "mass" and not r.mask_wrong_size}
     truncated = sorted(spare)[0]

@@ -17,6 +17,7 @@ import torch
 import torch.distributed as dist
 from bundle_workflow import config_workflow
 from ddp_probe import probe_config
+from scratch import scratch_dir
 
 from monai_cbis.data import make_synthetic_cbis
 from monai_cbis.distributed import destroy_distributed
@@ -62,8 +63,8 @@ def one_rank_group():
 
 
 @pytest.fixture(scope="module")
-def collection(tmp_path_factory):
-    return make_synthetic_cbis(tmp_path_factory.mktemp("cbis"), layout="classic", cases=8, seed=2)
+def collection(request, tmp_path_factory):
+    return make_synthetic_cbis(scratch_dir(request, tmp_path_factory, "cbis"), layout="classic", cases=8, seed=2)
 
 
 @pytest.mark.parametrize("bundle", BUNDLES)

@@ -17,6 +17,7 @@ from monailabel.tasks.infer.bundle import BundleInferTask
 from monailabel.tasks.train.bundle import BundleTrainTask
 from monailabel.utils.others.generic import get_bundle_models
 from PIL import Image
+from scratch import scratch_dir
 
 from monai_cbis.data import make_synthetic_cbis, read_array, read_header
 from monai_cbis.transforms import TrimBorder
@@ -47,9 +48,9 @@ def _install(app_dir, name: str, bias) -> str:
 
 
 @pytest.fixture(scope="module")
-def app(tmp_path_factory):
+def app(request, tmp_path_factory):
     """A monaibundle app folder holding the bundle, its weights set to segment everything it is shown."""
-    tmp = tmp_path_factory.mktemp("monailabel")
+    tmp = scratch_dir(request, tmp_path_factory, "monailabel")
     bundle = _install(tmp / "app", "unet_effb3", [8.0])
     data = make_synthetic_cbis(tmp / "cbis", layout="classic", cases=8, seed=4)
     return {"app": str(tmp / "app"), "bundle": bundle, "data": data, "tmp": tmp}
@@ -145,8 +146,8 @@ PAPER_B = [
 
 
 @pytest.fixture(scope="module")
-def paper_b_app(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("monailabel_b")
+def paper_b_app(request, tmp_path_factory):
+    tmp = scratch_dir(request, tmp_path_factory, "monailabel_b")
     data = make_synthetic_cbis(tmp / "cbis", layout="classic", cases=8, seed=4)
     return {"app": tmp / "app", "data": data}
 

@@ -29,6 +29,7 @@ import pytest
 import torch
 from monai.bundle import ConfigParser
 from PIL import Image
+from scratch import scratch_dir
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 LABEL_VENV = os.environ.get("MONAI_CBIS_LABEL_VENV", os.path.join(REPO, ".venv-label"))
@@ -131,10 +132,10 @@ def _stop(proc: subprocess.Popen) -> None:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
+def server(request, tmp_path_factory):
     """The laid-out app, served by a real ``monailabel start_server`` on 127.0.0.1; stopped by its process group."""
     python = _label_python()
-    tmp = tmp_path_factory.mktemp("monailabel_server")
+    tmp = scratch_dir(request, tmp_path_factory, "monailabel_server")
     bundles_dir = _bundles_with_weights(tmp / "bundles")
     studies = tmp / "studies"
     studies.mkdir()

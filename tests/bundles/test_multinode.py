@@ -20,6 +20,7 @@ import sys
 import pytest
 import torch
 from ddp_probe import probe_config
+from scratch import scratch_dir
 
 from monai_cbis.data import make_synthetic_cbis
 
@@ -90,8 +91,8 @@ def _state(probe_dir, rank: int, when: str) -> dict:
 
 
 @pytest.fixture(scope="module")
-def first_run(tmp_path_factory):
-    work = tmp_path_factory.mktemp("multinode")
+def first_run(request, tmp_path_factory):
+    work = scratch_dir(request, tmp_path_factory, "multinode")
     data = make_synthetic_cbis(work / "cbis", layout="classic", cases=10, seed=3, image_size=(256, 160))
     procs = _two_nodes(work, data.root, work / "probe1", "--epochs", "1")
     for p in procs:

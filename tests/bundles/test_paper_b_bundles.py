@@ -14,6 +14,7 @@ import torch
 from bundle_workflow import checked_classification_report, checked_segmentation_report, config_workflow, raised, run
 from monai.bundle import ConfigWorkflow, ckpt_export, verify_net_in_out
 from PIL import Image
+from scratch import scratch_dir
 
 from monai_cbis.data import make_synthetic_cbis, read_header
 from monai_cbis.zoo import SPECS
@@ -37,8 +38,8 @@ def workflow(name: str, files, workflow_type: str, **overrides) -> ConfigWorkflo
 
 
 @pytest.fixture(scope="module")
-def data(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("paper_b")
+def data(request, tmp_path_factory):
+    tmp = scratch_dir(request, tmp_path_factory, "paper_b")
     collection = make_synthetic_cbis(tmp / "cbis", layout="classic", cases=12, seed=3)
     return {"tmp": tmp, "root": collection.root, "collection": collection, "cache": str(tmp / "cache")}
 

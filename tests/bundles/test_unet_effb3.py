@@ -17,6 +17,7 @@ import torch
 from bundle_workflow import checked_segmentation_report, config_workflow, raised, run
 from monai.bundle import ConfigWorkflow, ckpt_export, verify_net_in_out
 from PIL import Image
+from scratch import scratch_dir
 
 from monai_cbis.data import make_synthetic_cbis, read_header
 
@@ -34,8 +35,8 @@ def workflow(config_files, workflow_type, **overrides) -> ConfigWorkflow:
 
 
 @pytest.fixture(scope="module")
-def env(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("unet_effb3")
+def env(request, tmp_path_factory):
+    tmp = scratch_dir(request, tmp_path_factory, "unet_effb3")
     data = make_synthetic_cbis(tmp / "cbis", layout="classic", cases=10, seed=0)
     return {"tmp": tmp, "data": data.root, "cache_dir": str(tmp / "cache")}
 

@@ -6,6 +6,7 @@ import os
 import shutil
 
 import pytest
+from scratch import scratch_dir
 
 from monai_cbis.data.synthetic import make_synthetic_cbis
 
@@ -15,12 +16,16 @@ LAYOUTS = ("classic", "nbia", "kaggle")
 @pytest.fixture(scope="session", params=LAYOUTS)
 def collection(request, tmp_path_factory):
     """One synthetic collection per layout (do not modify: copy it with ``mutable_copy``)."""
-    return make_synthetic_cbis(tmp_path_factory.mktemp(f"cbis_{request.param}"), layout=request.param, cases=16, seed=1)
+    return make_synthetic_cbis(
+        scratch_dir(request, tmp_path_factory, f"cbis_{request.param}"), layout=request.param, cases=16, seed=1
+    )
 
 
 @pytest.fixture(scope="session")
-def classic(tmp_path_factory):
-    return make_synthetic_cbis(tmp_path_factory.mktemp("cbis_classic_only"), layout="classic", cases=16, seed=2)
+def classic(request, tmp_path_factory):
+    return make_synthetic_cbis(
+        scratch_dir(request, tmp_path_factory, "cbis_classic_only"), layout="classic", cases=16, seed=2
+    )
 
 
 @pytest.fixture
@@ -40,6 +45,8 @@ def mutable_copy(tmp_path):
 
 
 @pytest.fixture(scope="session")
-def small_demo(tmp_path_factory):
+def small_demo(request, tmp_path_factory):
     """A small classic collection for the lesion-item and inference-input tests (read-only)."""
-    return make_synthetic_cbis(tmp_path_factory.mktemp("lesions") / "cbis", layout="classic", cases=10, seed=2)
+    return make_synthetic_cbis(
+        scratch_dir(request, tmp_path_factory, "lesions") / "cbis", layout="classic", cases=10, seed=2
+    )

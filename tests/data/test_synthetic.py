@@ -17,6 +17,7 @@ import cv2
 import numpy as np
 import pydicom
 import pytest
+from scratch import scratch_dir
 
 from monai_cbis.data.synthetic import (
     CALC_COLUMNS,
@@ -35,6 +36,7 @@ NBIA_PATH = re.compile(
     rf"^CBIS-DDSM/(?P<folder>{FOLDER}(_\d)?)/\d\d-\d\d-20\d\d-DDSM(-NA)?-(?P<study5>\d{{5}})/"
     r"1\.000000-(?P<desc>full mammogram images|ROI mask images|cropped images)-(?P<series5>\d{5})/1-(?P<n>[12])\.dcm$"
 )
+
 KAGGLE_NAME = re.compile(r"^[12]-\d{3}\.jpg$")
 PREFIX = {
     "mass_case_description_train_set.csv": "Mass-Training_",
@@ -47,17 +49,19 @@ PREFIX = {
 # -- fixtures ---------------------------------------------------------------------------------------------------------
 @pytest.fixture(scope="module", params=[MIN_CASES, 40], ids=["min_cases", "default_cases"])
 def classic(request, tmp_path_factory):
-    return make_synthetic_cbis(tmp_path_factory.mktemp(f"syn_classic_{request.param}"), cases=request.param, seed=0)
+    return make_synthetic_cbis(
+        scratch_dir(request, tmp_path_factory, f"syn_classic_{request.param}"), cases=request.param, seed=0
+    )
 
 
 @pytest.fixture(scope="module")
-def nbia(tmp_path_factory):
-    return make_synthetic_cbis(tmp_path_factory.mktemp("syn_nbia"), layout="nbia", cases=16, seed=0)
+def nbia(request, tmp_path_factory):
+    return make_synthetic_cbis(scratch_dir(request, tmp_path_factory, "syn_nbia"), layout="nbia", cases=16, seed=0)
 
 
 @pytest.fixture(scope="module")
-def kaggle(tmp_path_factory):
-    return make_synthetic_cbis(tmp_path_factory.mktemp("syn_kaggle"), layout="kaggle", cases=16, seed=0)
+def kaggle(request, tmp_path_factory):
+    return make_synthetic_cbis(scratch_dir(request, tmp_path_factory, "syn_kaggle"), layout="kaggle", cases=16, seed=0)
 
 
 def read_csv(path: str) -> list[dict[str, str]]:

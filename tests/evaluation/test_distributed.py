@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 import pytest
+from scratch import scratch_dir
 
 from monai_cbis.evaluation import read_csv
 
@@ -25,8 +26,8 @@ pytestmark = pytest.mark.slow  # spawns two Python processes (about 15 s on 2 co
 
 
 @pytest.fixture(scope="module")
-def ddp_out(tmp_path_factory):
-    out = tmp_path_factory.mktemp("ddp")
+def ddp_out(request, tmp_path_factory):
+    out = scratch_dir(request, tmp_path_factory, "ddp")
     env = dict(os.environ, OMP_NUM_THREADS="1")
     proc = subprocess.run(
         [sys.executable, WORKER, str(out), str(free_port())], capture_output=True, text=True, timeout=180, env=env

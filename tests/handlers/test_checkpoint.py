@@ -10,6 +10,7 @@ from ignite.engine import Events
 from ignite.metrics import Metric
 from monai.engines import SupervisedEvaluator, SupervisedTrainer
 from monai.handlers import CheckpointSaver, ValidationHandler
+from scratch import scratch_dir
 from torch.utils.data import DataLoader
 
 from monai_cbis.handlers import EarlyStopOnValidation, ResumableCheckpoint, lr_schedule_handler
@@ -97,9 +98,9 @@ def _same_state(a, b) -> None:
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory):
+def runs(request, tmp_path_factory):
     """An uninterrupted run, and the same run stopped after epoch 3 and resumed (fresh objects, other init)."""
-    tmp = tmp_path_factory.mktemp("resumable")
+    tmp = scratch_dir(request, tmp_path_factory, "resumable")
     whole = _run(str(tmp / "whole"), 5)
     first = _run(str(tmp / "split"), 3)
     resumed = _run(str(tmp / "split"), 5, resume=True, init_seed=7)

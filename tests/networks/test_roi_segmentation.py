@@ -14,6 +14,7 @@ import torch
 from monai.networks.nets import BasicUNet
 from monai.networks.utils import convert_to_torchscript
 from safetensors.torch import save_file
+from scratch import scratch_dir
 from torch import nn
 
 from monai_cbis.networks import PretrainedWeightsNotFoundError, deeplabv3plus_resnet50, roi_unet
@@ -33,11 +34,11 @@ def smp_offline(monkeypatch):
 
 
 @pytest.fixture(scope="module")
-def saved(tmp_path_factory):
+def saved(request, tmp_path_factory):
     """A random timm ResNet-50 with its ImageNet head, as safetensors and as a torch state dict."""
     torch.manual_seed(0)
     state = timm.create_model("resnet50", pretrained=False).state_dict()
-    folder = tmp_path_factory.mktemp("resnet50_weights")
+    folder = scratch_dir(request, tmp_path_factory, "resnet50_weights")
     save_file(state, str(folder / FILE_NAME))
     # Without num_batches_tracked, as some exported files are: still a complete ResNet-50.
     torch.save({k: v for k, v in state.items() if not k.endswith("num_batches_tracked")}, folder / "resnet50.pth")

@@ -10,6 +10,7 @@ import pytest
 import timm
 import torch
 from safetensors.torch import save_file
+from scratch import scratch_dir
 from torch import nn
 
 from monai_cbis.networks import (
@@ -36,7 +37,7 @@ def save_reference(name: str, path, **kwargs) -> dict[str, torch.Tensor]:
 def loaded(request, tmp_path_factory):
     arch = request.param
     name = ARCHITECTURES[arch]
-    home = tmp_path_factory.mktemp(f"torch_home_{arch}")
+    home = scratch_dir(request, tmp_path_factory, f"torch_home_{arch}")
     state = save_reference(name, home / "hub" / "checkpoints" / f"{name}.safetensors")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("TORCH_HOME", str(home))

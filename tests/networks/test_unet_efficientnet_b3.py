@@ -8,6 +8,7 @@ import pytest
 import torch
 from monai.networks.nets import EfficientNetBN, FlexibleUNet
 from monai.networks.utils import convert_to_torchscript
+from scratch import scratch_dir
 from torch import nn
 
 from monai_cbis.networks import PretrainedWeightsNotFoundError, unet_efficientnet_b3
@@ -23,12 +24,12 @@ def upstream_key(key: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def saved(tmp_path_factory):
+def saved(request, tmp_path_factory):
     """A random 3-channel EfficientNet-B3 state dict in the upstream file's layout, as the real file would be."""
     torch.manual_seed(0)
     ref = EfficientNetBN("efficientnet-b3", pretrained=False, spatial_dims=2, in_channels=3, num_classes=1000)
     state = {upstream_key(k): v.clone() for k, v in ref.state_dict().items()}
-    folder = tmp_path_factory.mktemp("b3_weights")
+    folder = scratch_dir(request, tmp_path_factory, "b3_weights")
     torch.save(state, folder / FILE_NAME)
     return folder / FILE_NAME, state
 
@@ -40,9 +41,9 @@ def put_weights(saved, torch_home):
 
 
 @pytest.fixture(scope="module")
-def grayscale_net(saved, tmp_path_factory):
+def grayscale_net(request, saved, tmp_path_factory):
     """The paper's configuration: one input channel, ImageNet encoder read from a temporary TORCH_HOME."""
-    home = tmp_path_factory.mktemp("torch_home")
+    home = scratch_dir(request, tmp_path_factory, "torch_home")
     put_weights(saved, home / "hub" / "checkpoints")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("TORCH_HOME", str(home))

@@ -2,9 +2,11 @@
 
 Example:
     >>> import tempfile
-    >>> coll = make_synthetic_cbis(tempfile.mkdtemp(), layout="classic", cases=8, seed=0)
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> coll = make_synthetic_cbis(tmp.name, layout="classic", cases=8, seed=0)
     >>> coll.rows[0].csv_name, coll.rows[0].abnormality_type
     ('mass_case_description_train_set.csv', 'mass')
+    >>> tmp.cleanup()
 """
 
 from __future__ import annotations
@@ -258,9 +260,11 @@ def make_synthetic_cbis(
 
     Example:
         >>> import tempfile
-        >>> coll = make_synthetic_cbis(tempfile.mkdtemp(), layout="nbia", cases=8, seed=1)
+        >>> tmp = tempfile.TemporaryDirectory()
+        >>> coll = make_synthetic_cbis(tmp.name, layout="nbia", cases=8, seed=1)
         >>> any(r.swapped for r in coll.rows), os.path.isfile(coll.rows[0].mask)
         (True, True)
+        >>> tmp.cleanup()
     """
     base_size = _check_args(out_dir, layout, cases, seed, full_size, image_size, progress)
     root = os.path.abspath(os.fspath(out_dir))

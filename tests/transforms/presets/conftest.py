@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from scratch import scratch_dir
 
 from monai_cbis.data.synthetic import make_synthetic_cbis
 
 
 @pytest.fixture(scope="package")
-def collection(tmp_path_factory):
-    return make_synthetic_cbis(tmp_path_factory.mktemp("cbis"), layout="classic", cases=8, seed=3)
+def collection(request, tmp_path_factory):
+    return make_synthetic_cbis(scratch_dir(request, tmp_path_factory, "cbis"), layout="classic", cases=8, seed=3)
 
 
 @pytest.fixture(scope="package")

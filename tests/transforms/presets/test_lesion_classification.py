@@ -9,6 +9,7 @@ import pytest
 import torch
 from monai.data import DataLoader, Dataset
 from monai.transforms import NormalizeIntensityd, RandomizableTrait
+from scratch import scratch_dir
 
 from monai_cbis.data.synthetic import make_synthetic_cbis
 from monai_cbis.transforms import (
@@ -23,8 +24,8 @@ STD = torch.tensor(IMAGENET_STD)[:, None, None]
 
 
 @pytest.fixture(scope="module")
-def items(tmp_path_factory):
-    coll = make_synthetic_cbis(tmp_path_factory.mktemp("cbis_cls"), layout="classic", cases=8, seed=0)
+def items(request, tmp_path_factory):
+    coll = make_synthetic_cbis(scratch_dir(request, tmp_path_factory, "cbis_cls"), layout="classic", cases=8, seed=0)
     rows = [r for r in coll.rows if not r.mask_wrong_size][:6]
     return [
         {"image": r.full_image, "mask": r.mask, "label": int(r.pathology == "MALIGNANT"), "pathology": r.pathology}
