@@ -1,0 +1,30 @@
+"""Outputs clinical viewers open: DICOM Segmentation (SEG) of predicted masks and DICOM Structured Reports (SR,
+TID 1500) of detected boxes, both referencing the mammogram they were predicted on; and the ``output_format`` check
+of a bundle's inference inputs. Built on highdicom; PNG masks and JSON/CSV stay the bundles' default outputs.
+
+Example:
+    >>> from monai_cbis.outputs import DICOM_OUTPUT_FORMATS
+    >>> DICOM_OUTPUT_FORMATS
+    ('dicom_seg', 'dicom_sr')
+"""
+
+from __future__ import annotations
+
+from .dicom_seg import SEGMENT_LABEL, SaveDicomSeg, SaveDicomSegd, segmentation_from_mask, write_dicom_seg
+from .dicom_source import Algorithm, NotADicomSourceError, derived_uid, read_source, save_dicom
+from .formats import DICOM_OUTPUT_FORMATS, inputs_for_output_format
+
+__all__ = [
+    "Algorithm",
+    "DICOM_OUTPUT_FORMATS",
+    "NotADicomSourceError",
+    "SEGMENT_LABEL",
+    "SaveDicomSeg",
+    "SaveDicomSegd",
+    "derived_uid",
+    "inputs_for_output_format",
+    "read_source",
+    "save_dicom",
+    "segmentation_from_mask",
+    "write_dicom_seg",
+]
