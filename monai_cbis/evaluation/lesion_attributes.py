@@ -1,0 +1,131 @@
+"""What is known about each ground-truth lesion of an evaluated image: the woman, type, pathology, density, subtlety.
+
+The pipelines batch only the keys they need (``image``, ``label``, ...), so the CSV fields of a lesion do not reach
+the evaluator's output. :class:`LesionAttributes` looks them up instead, from the abnormality-level items of the same
+section (one per CSV row: ``monai_cbis.data.items.section_items(..., level="abnormality")``, which the bundle
+configs build from the same index), by file path:
+
+* ``match_by="label"`` (abnormality-level bundles, e.g. ``unet_roi``): the item's label file is one row's ROI mask,
+  so its lesion has exactly that row's fields.
+* ``match_by="image"`` (image-level bundles: ``unet_effb3``, the detector): every row of the image. An image with
+  one row (about nine in ten CBIS-DDSM films) gives its lesions that row's fields exactly. An image with several
+  rows gives each field its common value when the rows agree and ``"mixed"`` when they differ: the full-mammogram
+  label is the union of the masks, and its connected components are not tied to rows (two touching masks make one
+  component). The woman and the breast density are the image's, so they are always exact.
+
+Items may also carry the fields themselves (``patient_id``, ...); :meth:`LesionAttributes.for_item` uses them when
+no row matches. Unknown fields are None.
+
+Example:
+    >>> rows = [{"image": "/d/f.dcm", "mask": "/d/m1.dcm", "patient_id": "P_00001", "abnormality_type": "mass",
+    ...          "pathology": "MALIGNANT", "breast_density": 3, "subtlety": 4, "abnormality_id": 1}]
+    >>> attrs = LesionAttributes(rows)
+    >>> woman, lesions = attrs.for_item("/d/f.dcm", None, n_lesions=2)
+    >>> woman, len(lesions), lesions[1]["pathology"]
+    ('P_00001', 2, 'MALIGNANT')
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping, Sequence
+
+__all__ = ["LESION_FIELDS", "MATCH_BY", "MIXED", "LesionAttributes"]
+
+#: The per-lesion fields of a report (keys of the abnormality-level items).
+LESION_FIELDS = ("abnormality_id", "abnormality_type", "pathology", "breast_density", "subtlety")
+
+#: How an evaluated item is tied to its CSV rows.
+MATCH_BY = ("image", "label")
+
+#: The value of a field whose rows disagree (an image with several lesions and a merged label).
+MIXED = "mixed"
+
+
+def _norm(path) -> str | None:
+    if path is None:
+        return None
+    if isinstance(path, (list, tuple)):
+        return None
+    return os.path.normcase(os.path.normpath(os.path.abspath(str(path))))
+
+
+def _common(values: Sequence):
+    distinct = {v for v in values if v is not None}
+    if not distinct:
+        return None
+    return next(iter(distinct)) if len(distinct) == 1 else MIXED
+
+
+class LesionAttributes:
+    """Look up the CSV fields of an evaluated item's lesions.
+
+    Args:
+        rows: abnormality-level items (dicts with ``image``, ``mask``, ``patient_id`` and :data:`LESION_FIELDS`),
+            or None (nothing known: the fields come from the items alone).
+        match_by: ``"image"`` or ``"label"`` (see the module docstring).
+    """
+
+    def __init__(self, rows: Iterable[Mapping] | None = None, match_by: str = "image") -> None:
+        if match_by not in MATCH_BY:
+            raise ValueError(f"Unsupported match_by: {match_by!r}, available options are {list(MATCH_BY)}.")
+        self.match_by = match_by
+        self.by_image: dict[str, list[dict]] = {}
+        self.by_mask: dict[str, dict] = {}
+        for r in rows or ():
+            row = dict(r)
+            self.by_image.setdefault(_norm(row.get("image")), []).append(row)
+            if row.get("mask"):
+                self.by_mask[_norm(row["mask"])] = row
+
+    @property
+    def has_rows(self) -> bool:
+        return bool(self.by_image)
+
+    def rows_for(self, image: str | None, label_file: str | None) -> list[dict]:
+        """The CSV rows of one evaluated item (empty when none is known)."""
+        if self.match_by == "label" and label_file is not None:
+            row = self.by_mask.get(_norm(label_file))
+            if row is not None:
+                return [row]
+        return list(self.by_image.get(_norm(image), []))
+
+    def for_item(
+        self, image: str | None, label_file: str | None, n_lesions: int, item: Mapping | None = None
+    ) -> tuple[str | None, list[dict]]:
+        """``(patient_id, [fields of lesion 0, ...])`` for an item with ``n_lesions`` ground-truth lesions.
+
+        Args:
+            image: the item's image file (``filename_or_obj`` of the image).
+            label_file: the item's label file (used with ``match_by="label"``).
+            n_lesions: how many lesions the evaluation found in the label.
+            item: the engine output / batch item; its own ``patient_id`` and :data:`LESION_FIELDS` (or the
+                image-level plurals ``abnormality_types``, ``pathologies``) fill what no row gives.
+        """
+        rows = self.rows_for(image, label_file)
+        item = item or {}
+        if rows:
+            patient = _common([r.get("patient_id") for r in rows])
+            fields = {f: _common([r.get(f) for r in rows]) for f in LESION_FIELDS}
+        else:
+            patient = _scalar(item.get("patient_id"))
+            fields = {f: _scalar(item.get(f)) for f in LESION_FIELDS}
+            for plural, f in (("abnormality_types", "abnormality_type"), ("pathologies", "pathology")):
+                if fields[f] is None and item.get(plural) is not None:
+                    fields[f] = _common([_scalar(v) for v in _listed(item[plural])])
+        return (None if patient == MIXED else patient), [dict(fields) for _ in range(int(n_lesions))]
+
+
+def _listed(value) -> list:
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    return [value]
+
+
+def _scalar(value):
+    """A plain value from an item field (a batch-of-one list, a 0-d tensor, a numpy scalar)."""
+    if isinstance(value, (list, tuple)):
+        return value[0] if len(value) == 1 else None
+    if hasattr(value, "item") and getattr(value, "ndim", 0) == 0:
+        return value.item()
+    return value
