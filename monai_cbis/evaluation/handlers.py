@@ -31,6 +31,8 @@ from ignite.engine import Engine
 from ._engine import ReportHandlerBase, is_writer, to_numpy
 from .classification import CLASS_NAMES, CLASSIFICATION_CSV_COLUMNS, classification_metrics, roc_curve
 from .figures import confusion_figure, overlay_figure, roc_figure, save_png
+from .lesion_level import headline
+from .lesion_report import LesionLevelReport
 from .references import resolve_paper_reference
 from .reports import write_csv, write_json
 from .segmentation import (
@@ -77,6 +79,19 @@ class SegmentationReportHandler(ReportHandlerBase):
         name: logger name; None uses ``engine.logger``.
         model_name: written as ``"model"`` in ``metrics.json`` (bundles pass their name, e.g. ``"unet_roi"``), so
             ``python -m monai_cbis report`` knows the model; None leaves the key out.
+        lesion_level: also score the model at lesion level (:mod:`monai_cbis.evaluation.lesion_level`): the
+            connected components of the predicted mask become marks scored by their highest probability, giving
+            FROC, COCO mAP and the breakdown by lesion with bootstrap intervals under ``"lesion_level"`` (headline
+            figures at the top level), ``per_lesion.csv`` and ``froc.png``.
+        prob_key: the key holding the lesion probabilities (the scores; the bundles copy ``pred`` there before
+            thresholding it); when an item lacks it, every mark scores 1 and the FROC has one point.
+        lesions, lesion_match_by: the section's abnormality-level items and how an item is tied to them
+            (``"image"``: image-level items; ``"label"``: the label is one row's mask), for each lesion's woman,
+            type, pathology, density and subtlety (:class:`~monai_cbis.evaluation.lesion_report.LesionLevelReport`).
+        hit_criterion, hit_threshold: a component hits a lesion when their box IoU (``"box_iou"``) or pixel IoU
+            (``"mask_iou"``) is at least ``hit_threshold``.
+        operating_fp, n_resamples, seed: the breakdown's operating point (false positives per image) and the
+            bootstrap by woman.
 
     Example:
         >>> handler = SegmentationReportHandler("./eval/segmentation", num_overlays=8, overlay_selection="worst")
@@ -101,6 +116,15 @@ class SegmentationReportHandler(ReportHandlerBase):
         gather_across_ranks: bool = True,
         name: str | None = None,
         model_name: str | None = None,
+        lesion_level: bool = True,
+        prob_key: str | None = "pred_prob",
+        lesions=None,
+        lesion_match_by: str = "image",
+        hit_criterion: str = "box_iou",
+        hit_threshold: float = 0.1,
+        operating_fp: float = 1.0,
+        n_resamples: int = 1000,
+        seed: int = 0,
     ) -> None:
         if overlay_selection not in OVERLAY_SELECTIONS:
             raise ValueError(f"Unsupported overlay_selection: {overlay_selection!r}, available: {OVERLAY_SELECTIONS}.")
@@ -116,11 +140,19 @@ class SegmentationReportHandler(ReportHandlerBase):
         self._written_overlays: set[str] = set()
         self.model_name = model_name
         self.paper_reference = resolve_paper_reference(paper_reference, model_name, "segmentation")
+        self.prob_key = prob_key
+        self.lesion_report = (
+            LesionLevelReport(lesions, lesion_match_by, hit_criterion, hit_threshold, operating_fp,
+                              n_resamples=n_resamples, seed=seed)
+            if lesion_level else None
+        )  # fmt: skip
         super().__init__(output_dir, (image_key, pred_key, label_key), save_rank, name, gather_across_ranks)
 
     def reset(self, engine: Engine | None = None) -> None:
         super().reset(engine)
         self._pool: list[tuple] = []  # (sort key, image path, grey image or None, label mask, pred mask)
+        self._lesion_records: list[dict] = []
+        self._scores_from: set[str] = set()
 
     def _key(self, row: dict) -> tuple:
         if self.overlay_selection == "worst":
@@ -137,6 +169,15 @@ class SegmentationReportHandler(ReportHandlerBase):
         pred = lesion_mask(to_numpy(item[self.pred_key]), self.threshold, "pred", filename)
         row = {"image": filename, **segmentation_metrics(label, pred, self.threshold, filename=filename)}
         self.rows.append(row)
+        if self.lesion_report is not None:
+            has_prob = self.prob_key is not None and self.prob_key in item
+            prob = _lesion_channel(to_numpy(item[self.prob_key])) if has_prob else pred.astype(np.float32)
+            self._scores_from.add(self.prob_key if has_prob else "pred")
+            self._lesion_records.append(
+                self.lesion_report.segmentation_record(
+                    filename, item, label, prob, pred, self.threshold, meta=item[self.label_key]
+                )
+            )
         if self.num_overlays:
             image = item.get(self.image_key)
             grey = None if image is None else to_numpy(image).astype(np.float32)
@@ -156,6 +197,7 @@ class SegmentationReportHandler(ReportHandlerBase):
         """Gather, then (on the writing rank) write ``per_image.csv``, the overlays and ``metrics.json``."""
         rows = self._gathered_rows()
         pool = sorted((e for part in self._gather(self._pool) for e in part), key=lambda e: e[0])
+        lesion_parts = self._gather((self._lesion_records, sorted(self._scores_from)))
         if not is_writer(self.save_rank):
             return
         case_of = {r["image"]: r["case"] for r in rows}
@@ -179,7 +221,15 @@ class SegmentationReportHandler(ReportHandlerBase):
                 os.remove(path)
         self._written_overlays = set(overlays)
         summary = summarize_segmentation(rows, self.threshold, self.paper_reference)
-        summary.update({"epoch": engine.state.epoch, "files": {"per_image_csv": "per_image.csv", "overlays": overlays}})
+        files = {"per_image_csv": "per_image.csv", "overlays": overlays}
+        if self.lesion_report is not None:
+            lesion_summary, lesion_files = self.lesion_report.write_gathered(
+                lesion_parts, case_of, self.output_dir, self.model_name or "", self.prob_key
+            )
+            files.update(lesion_files)
+            summary.update(headline(lesion_summary))
+            summary["lesion_level"] = lesion_summary
+        summary.update({"epoch": engine.state.epoch, "files": files})
         if self.model_name is not None:
             summary = {"model": self.model_name, **summary}
         write_json(summary, os.path.join(self.output_dir, "metrics.json"))
@@ -189,6 +239,13 @@ class SegmentationReportHandler(ReportHandlerBase):
                 f"{summary['lesion_dice']:.4f}, lesion IoU {summary['lesion_iou']:.4f}; background-inclusive mean "
                 f"Dice {summary['mean_dice_incl_background']:.4f}, IoU {summary['mean_iou_incl_background']:.4f}"
             )
+
+
+def _lesion_channel(a: np.ndarray) -> np.ndarray:
+    """The lesion probabilities of a ``(1, ...)`` or ``(2, ...)`` (background, lesion) map, as a spatial array."""
+    if a.ndim >= 3 and a.shape[0] in (1, 2):
+        return a[-1]
+    return a
 
 
 class ClassificationReportHandler(ReportHandlerBase):

@@ -11,7 +11,9 @@ configs build from the same index), by file path:
   one row (about nine in ten CBIS-DDSM films) gives its lesions that row's fields exactly. An image with several
   rows gives each field its common value when the rows agree and ``"mixed"`` when they differ: the full-mammogram
   label is the union of the masks, and its connected components are not tied to rows (two touching masks make one
-  component). The woman and the breast density are the image's, so they are always exact.
+  component). The woman and the breast density are the image's, so they are always exact. A detector's ground truth
+  keeps one box per row, in the image item's ``label`` order (by type, then abnormality id): when the boxes and rows
+  match in number (``one_per_row=True``), each box gets its own row's fields.
 
 Items may also carry the fields themselves (``patient_id``, ...); :meth:`LesionAttributes.for_item` uses them when
 no row matches. Unknown fields are None.
@@ -88,10 +90,16 @@ class LesionAttributes:
             row = self.by_mask.get(_norm(label_file))
             if row is not None:
                 return [row]
-        return list(self.by_image.get(_norm(image), []))
+        rows = self.by_image.get(_norm(image), [])
+        return sorted(rows, key=lambda r: (str(r.get("abnormality_type")), _id(r.get("abnormality_id"))))
 
     def for_item(
-        self, image: str | None, label_file: str | None, n_lesions: int, item: Mapping | None = None
+        self,
+        image: str | None,
+        label_file: str | None,
+        n_lesions: int,
+        item: Mapping | None = None,
+        one_per_row: bool = False,
     ) -> tuple[str | None, list[dict]]:
         """``(patient_id, [fields of lesion 0, ...])`` for an item with ``n_lesions`` ground-truth lesions.
 
@@ -101,9 +109,13 @@ class LesionAttributes:
             n_lesions: how many lesions the evaluation found in the label.
             item: the engine output / batch item; its own ``patient_id`` and :data:`LESION_FIELDS` (or the
                 image-level plurals ``abnormality_types``, ``pathologies``) fill what no row gives.
+            one_per_row: the lesions are the image's rows in ``label`` order (a detector's per-row boxes): each
+                gets its own row's fields when the counts agree.
         """
         rows = self.rows_for(image, label_file)
         item = item or {}
+        if rows and one_per_row and len(rows) == n_lesions:
+            return _common([r.get("patient_id") for r in rows]), [{f: r.get(f) for f in LESION_FIELDS} for r in rows]
         if rows:
             patient = _common([r.get("patient_id") for r in rows])
             fields = {f: _common([r.get(f) for r in rows]) for f in LESION_FIELDS}
@@ -114,6 +126,13 @@ class LesionAttributes:
                 if fields[f] is None and item.get(plural) is not None:
                     fields[f] = _common([_scalar(v) for v in _listed(item[plural])])
         return (None if patient == MIXED else patient), [dict(fields) for _ in range(int(n_lesions))]
+
+
+def _id(value) -> tuple:
+    try:
+        return (0, int(value))
+    except (TypeError, ValueError):
+        return (1, str(value))
 
 
 def _listed(value) -> list:

@@ -173,6 +173,14 @@ def _froc_ci(boot, found, found_cl, fps, fp_cl, image_cl, rates) -> tuple[np.nda
     return at, at.mean(axis=1)
 
 
+def _corners(curve: Mapping) -> dict:
+    """The curve's first and last points and those where the sensitivity rises: all a step curve needs (a test set
+    of a few hundred images can have tens of thousands of thresholds)."""
+    sens = curve["sensitivity"]
+    keep = [i for i in range(len(sens)) if i in (0, len(sens) - 1) or (sens[i] is not None and sens[i] != sens[i - 1])]
+    return {k: [curve[k][i] for i in keep] for k in ("thresholds", "fp_per_image", "sensitivity")}
+
+
 def _group_stats(boot, lesions: list[dict], key_of, dice_known: bool) -> list[dict]:
     groups: dict = {}
     for les in lesions:
@@ -209,10 +217,10 @@ def _findings(breakdown: dict, overall: Mapping, op_fp: float) -> list[str]:
                 continue
             if s["high"] < est or s["low"] > est:
                 verb = "misses more" if s["high"] < est else "finds more"
+                ci = f"95 % CI {s['low']:.2f}-{s['high']:.2f}, {g['n_lesions']} lesions, {g['n_women']} women"
                 out.append(
-                    f"{verb}: {_GROUP_TITLES[name]}{g['group']}: sensitivity {s['estimate']:.2f} (95 % CI {s['low']:.2f}-"
-                    f"{s['high']:.2f}, {g['n_lesions']} lesions, {g['n_women']} women) at {op_fp:g} FP/image, "
-                    f"overall {est:.2f}"
+                    f"{verb}: {_GROUP_TITLES[name]}{g['group']}: sensitivity {s['estimate']:.2f} ({ci}) at "
+                    f"{op_fp:g} FP/image, overall {est:.2f}"
                 )
     return out
 
@@ -290,7 +298,7 @@ def summarize_lesion_level(
         "mean_sensitivity_ci95": boot.interval(f["mean_sensitivity"], mean_b),
         "max_sensitivity": f["max_sensitivity"],
         "max_fp_per_image": f["max_fp_per_image"],
-        "curve": {k: f["curve"][k] for k in ("thresholds", "fp_per_image", "sensitivity")},
+        "curve": _corners(f["curve"]),
     }
     out["froc_mean_sensitivity"] = f["mean_sensitivity"]
     for rate, s in zip(fp_rates, f["sensitivity"], strict=True):
