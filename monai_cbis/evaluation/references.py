@@ -42,8 +42,8 @@ __all__ = [
     "deprecated_table",
 ]
 
-#: The report kinds: the ``family`` of a bundle spec, and the tables of the comparison.
-KINDS = ("segmentation", "classification")
+#: The report kinds: the ``family`` of a bundle spec, and the kinds of report the comparison reads.
+KINDS = ("segmentation", "classification", "detection")
 
 #: The keys of a reference, in order; ``setting``, ``figures_from_scratch`` and ``note`` may be left out.
 REFERENCE_KEYS = ("paper", "metric", "setting", "figures", "figures_from_scratch", "note")
@@ -161,7 +161,7 @@ def paper_reference(model: str | None, kind: str, metrics: Mapping | None = None
 
     Args:
         model: the model's (bundle's) name.
-        kind: ``"segmentation"`` or ``"classification"`` (the report's kind).
+        kind: one of :data:`KINDS` (the report's kind).
         metrics: the model's parsed ``metrics.json``; its ``"paper_reference"`` wins when it has the reference shape.
 
     Raises:
@@ -208,7 +208,7 @@ def resolve_paper_reference(value: Mapping | bool | None, model_name: str | None
         value: a reference dict (checked, then written as given), None or False (the key is left out), or True
             (kept for older configs: the reference of the bundle spec named ``model_name``, None when there is none).
         model_name: the handler's ``model_name``.
-        kind: ``"segmentation"`` or ``"classification"``.
+        kind: one of :data:`KINDS`.
 
     Raises:
         ValueError: ``value`` is a dict of another shape, or neither a dict, a bool nor None.

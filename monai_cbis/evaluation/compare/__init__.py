@@ -16,7 +16,7 @@ Example:
     >>> paper_reference("my_net", "classification") is None  # unknown model: an empty paper cell
     True
     >>> comparison_rows([])
-    {'segmentation': [], 'classification': []}
+    {'segmentation': [], 'classification': [], 'detection': []}
     >>> entries = collect_reports(["bundles/unet_effb3", "runs/vgg16/eval"])  # doctest: +SKIP
     >>> write_comparison(entries, "comparison")  # doctest: +SKIP
     {'markdown': '.../comparison.md', 'json': '.../comparison.json', 'png': '.../comparison.png'}
@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from ..references import deprecated_table, paper_reference
 from .chart import render_figure
-from .collect import KINDS, SCORE_KEYS, ReportEntry, ReportError, collect_reports, read_report
+from .collect import KINDS, LESION_KEYS, SCORE_KEYS, ReportEntry, ReportError, collect_reports, read_report
 from .rows import comparison_rows
 from .table import render_json, render_markdown
 from .write import comparison_figure, comparison_markdown, write_comparison
@@ -34,6 +34,7 @@ from .write import comparison_figure, comparison_markdown, write_comparison
 __all__ = [
     "KINDS",
     "SCORE_KEYS",
+    "LESION_KEYS",
     "ReportEntry",
     "ReportError",
     "PAPER_B_FROM_SCRATCH_ACCURACY",

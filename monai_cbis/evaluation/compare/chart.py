@@ -39,6 +39,13 @@ _PANELS = {
         "published accuracy, pretrained (paper B)",
         "accuracy",
     ),
+    "lesion": (
+        "Lesion level: segmenters and detectors on one scale (published: other models and data)",
+        (("FROC mean sensitivity", "froc_mean_sensitivity", "#2ca02c"),
+         ("sensitivity at 1 FP/image", "sensitivity_at_1fp", "#98df8a"), ("mAP@0.5", "map_at_iou_0.5", "#9467bd")),
+        "published mAP@0.5 (detectors)",
+        "map_at_iou_0.5",
+    ),
 }  # fmt: skip
 
 
@@ -72,33 +79,44 @@ def _bars(ax, labels: Sequence[str], series: Sequence[tuple], title: str) -> Non
     ax.legend(loc="upper center", ncol=len(series), fontsize=7.5, frameon=False)
 
 
+def _panel_rows(rows: Mapping[str, Sequence[Mapping]]) -> list[tuple[str, list]]:
+    """``(panel, rows)`` per panel drawn: one per kind table, and the lesion level of segmenters and detectors."""
+    panels = [(k, list(rows[k])) for k in ("segmentation", "classification") if rows.get(k)]
+    lesion = [r for r in rows.get("segmentation", ()) if r.get("froc_mean_sensitivity") is not None]
+    lesion += list(rows.get("detection", ()))
+    return panels + ([("lesion", lesion)] if lesion else [])
+
+
 def render_figure(rows: Mapping[str, Sequence[Mapping]], dpi: int = 100) -> Figure:
     """Grouped bars per model: this run's headline scores next to the published figure (hatched).
 
     Segmentation panel: lesion Dice, Dice incl. background, published Dice (paper A compares with the second, paper
     B with the first). Classification panel: accuracy, majority-class baseline, published accuracy (pretrained).
-    One panel per kind present, stacked; the width grows with the number of models.
+    Lesion-level panel (segmenters with a lesion level, and detectors): FROC mean sensitivity, sensitivity at 1
+    false positive per image, mAP@0.5, and a detector's published mAP@0.5. One panel each, stacked; the width grows
+    with the number of models.
 
     Args:
-        rows: ``{"segmentation": [...], "classification": [...]}`` from :func:`~.rows.comparison_rows`.
+        rows: ``{"segmentation": [...], "classification": [...], "detection": [...]}`` from
+            :func:`~.rows.comparison_rows`.
         dpi: resolution of the figure.
 
     Raises:
         ValueError: no rows.
     """
-    kinds = [k for k in KINDS if rows.get(k)]
-    if not kinds:
+    if not any(rows.get(k) for k in KINDS):
         raise ValueError(NO_REPORTS)
-    n = max(len(rows[k]) for k in kinds)
-    fig = Figure(figsize=(max(6.5, 1.8 + 1.4 * n), 4.3 * len(kinds)), dpi=dpi, layout="constrained")
-    for i, kind in enumerate(kinds):
-        ax = fig.add_subplot(len(kinds), 1, i + 1)
-        rs = rows[kind]
+    panels = _panel_rows(rows)
+    n = max(len(rs) for _, rs in panels)
+    fig = Figure(figsize=(max(6.5, 1.8 + 1.4 * n), 4.3 * len(panels)), dpi=dpi, layout="constrained")
+    for i, (kind, rs) in enumerate(panels):
+        ax = fig.add_subplot(len(panels), 1, i + 1)
         title, own_series, published_label, word = _PANELS[kind]
         own = [""] * len(rs)
-        series = [(name, [r[key] for r in rs], color, None, own) for name, key, color in own_series]
-        papers = [r["paper"] for r in rs]
-        prefixes = [f"{p['paper']} " if p else None for p in papers]
-        series.append((published_label, [_published(p, word) for p in papers], "#d9d9d9", "//", prefixes))
+        series = [(name, [r.get(key) for r in rs], color, None, own) for name, key, color in own_series]
+        published = [_published(r["paper"], word) for r in rs]
+        papers = [r["paper"] if v is not None else None for r, v in zip(rs, published, strict=True)]
+        prefixes = [f"{p['paper']} " if p else None for p in papers]  # a figure the paper lacks stays blank
+        series.append((published_label, published, "#d9d9d9", "//", prefixes))
         _bars(ax, [r["label"] for r in rs], series, title)
     return fig

@@ -22,10 +22,20 @@ from dataclasses import dataclass, field
 
 from ..references import KINDS
 
-__all__ = ["KINDS", "SCORE_KEYS", "ReportEntry", "ReportError", "read_report", "collect_reports"]
+__all__ = ["KINDS", "SCORE_KEYS", "LESION_KEYS", "ReportEntry", "ReportError", "read_report", "collect_reports"]
+
+#: The lesion-level scores (keys of ``metrics.json``) of every localising model: a detector's headline and a
+#: segmentation report's lesion level (:mod:`monai_cbis.evaluation.lesion_level`), shown side by side.
+LESION_KEYS = (
+    "froc_mean_sensitivity",
+    "sensitivity_at_0.5fp",
+    "sensitivity_at_1fp",
+    "map_at_iou_0.1",
+    "map_at_iou_0.5",
+)
 
 #: The scores of each kind that the comparison shows (keys of ``metrics.json``), in table order; counts first.
-#: ``read_report`` checks that each is a number or null.
+#: ``read_report`` checks that each (and each of :data:`LESION_KEYS` present) is a number or null.
 SCORE_KEYS = {
     "segmentation": (
         "n_images",
@@ -44,6 +54,7 @@ SCORE_KEYS = {
         "sensitivity",
         "specificity",
     ),
+    "detection": ("n_images", *LESION_KEYS),
 }
 
 
@@ -57,7 +68,8 @@ class ReportEntry:
 
     Attributes:
         model: the model's name: ``metrics["model"]``, else the bundle folder's name, else the evaluation folder's.
-        kind: ``"segmentation"`` (``lesion_dice`` in the metrics) or ``"classification"`` (``accuracy``).
+        kind: ``"segmentation"`` (``lesion_dice`` in the metrics), ``"classification"`` (``accuracy``) or
+            ``"detection"`` (``froc_mean_sensitivity`` without ``lesion_dice``: a detector's report).
         metrics: the parsed ``metrics.json``.
         metrics_path: absolute path of ``metrics.json``.
         eval_dir: the folder holding it.
@@ -129,18 +141,23 @@ def read_report(path: str | os.PathLike) -> ReportEntry:
         raise ReportError(f"{path} is not valid JSON (not UTF-8 text).") from None
     except OSError as e:
         raise ReportError(f"Cannot read {path}: {e.strerror or e}.") from None
-    expected = "'lesion_dice' (SegmentationReportHandler) or 'accuracy' (ClassificationReportHandler)"
+    expected = (
+        "'lesion_dice' (SegmentationReportHandler), 'accuracy' (ClassificationReportHandler) or "
+        "'froc_mean_sensitivity' (DetectionReportHandler)"
+    )
     if not isinstance(m, dict):
         raise ReportError(f"{path} holds a JSON {type(m).__name__}, expected an object with {expected}.")
     if "lesion_dice" in m:
         kind = "segmentation"
     elif "accuracy" in m:
         kind = "classification"
+    elif "froc_mean_sensitivity" in m:
+        kind = "detection"
     else:
         keys = sorted(m)
         shown = f"{keys[:10]}{' ...' if len(keys) > 10 else ''}"
         raise ReportError(f"{path} is not an evaluation report: expected the key {expected}, found keys {shown}.")
-    for key in SCORE_KEYS[kind]:
+    for key in dict.fromkeys((*SCORE_KEYS[kind], *LESION_KEYS)):
         v = m.get(key)
         if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float))):
             raise ReportError(f"{path}: {key!r} is {v!r}, expected a number or null.")

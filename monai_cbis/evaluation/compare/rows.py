@@ -5,7 +5,7 @@ reference); the Markdown and JSON renderers (:mod:`.table`) and the chart (:mod:
 
 Example:
     >>> comparison_rows([])
-    {'segmentation': [], 'classification': []}
+    {'segmentation': [], 'classification': [], 'detection': []}
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 from ..references import KINDS, paper_reference
 from ..reports import json_ready, number_repeats
-from .collect import SCORE_KEYS, ReportEntry
+from .collect import LESION_KEYS, SCORE_KEYS, ReportEntry
 
 __all__ = ["comparison_rows"]
 
@@ -38,14 +38,16 @@ def _labels(entries: Sequence[ReportEntry]) -> list[str]:
 
 
 def comparison_rows(entries: Sequence[ReportEntry]) -> dict:
-    """The comparison as data: ``{"segmentation": [row, ...], "classification": [row, ...]}``.
+    """The comparison as data: ``{"segmentation": [row, ...], "classification": [row, ...], "detection": [...]}``.
 
     Each row holds ``model``, ``label`` (unique: the model, plus its evaluation folder when a model appears twice),
     ``data``, ``source`` (the evaluation folder as shown: relative to the current folder when inside it),
     ``eval_dir`` / ``metrics_path`` (absolute), ``model_from``, ``bundle_dir``, ``bundle_title``, ``epoch``, the
     scores of :data:`~.collect.SCORE_KEYS` (None when absent), and ``paper``: the published reference
     (:func:`~monai_cbis.evaluation.references.paper_reference`: the report's own, else its bundle spec's; None for
-    an unknown model). Classification rows add ``majority_class``. Rows are JSON-ready (plain types).
+    an unknown model). Classification rows add ``majority_class``; segmentation and detection rows hold the
+    lesion-level scores of :data:`~.collect.LESION_KEYS` (None for a report without a lesion level). Rows are
+    JSON-ready (plain types).
 
     Example:
         >>> rows = comparison_rows(collect_reports(["bundles/unet_roi"]))  # doctest: +SKIP
@@ -67,6 +69,8 @@ def comparison_rows(entries: Sequence[ReportEntry]) -> dict:
             "epoch": e.metrics.get("epoch"),
         }
         row.update({key: e.metrics.get(key) for key in SCORE_KEYS[e.kind]})
+        if e.kind != "classification":
+            row.update({key: e.metrics.get(key) for key in LESION_KEYS})
         if e.kind == "classification":
             row["majority_class"] = e.metrics.get("majority_class")
         row["paper"] = paper_reference(e.model, e.kind, e.metrics)

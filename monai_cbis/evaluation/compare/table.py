@@ -14,7 +14,7 @@ import math
 from collections.abc import Mapping, Sequence
 
 from ..references import KINDS
-from .collect import SCORE_KEYS
+from .collect import LESION_KEYS, SCORE_KEYS
 
 __all__ = ["NOTES", "render_markdown", "render_json"]
 
@@ -33,6 +33,11 @@ _TITLES = {
     "roc_auc": "AUC",
     "sensitivity": "sensitivity",
     "specificity": "specificity",
+    "froc_mean_sensitivity": "FROC mean sensitivity",
+    "sensitivity_at_0.5fp": "sensitivity at 0.5 FP/image",
+    "sensitivity_at_1fp": "sensitivity at 1 FP/image",
+    "map_at_iou_0.1": "mAP@0.1",
+    "map_at_iou_0.5": "mAP@0.5",
 }
 
 _HEADER = (
@@ -55,14 +60,30 @@ _CLS_NOTE = (
     "sets (by its own account), so its accuracies are on a near 50/50 test set; *from scratch* are its accuracies "
     "without ImageNet weights (ViT-B/16: pretrained only)."
 )
+_LESION_NOTE = (
+    "*Lesion level*: every localising model on one scale, lesions found against false marks per image. A "
+    "segmenter's marks are the connected components of its predicted mask, scored by their highest probability; a "
+    "mark finds a lesion when its box overlaps the lesion's box with IoU >= 0.1 (each report states its criterion "
+    "under lesion_level.hit_criterion). *FROC mean*: the mean sensitivity at 0.125, 0.25, 0.5, 1, 2 and 4 false "
+    "positives per image; images without lesions count their false marks. mAP through MONAI's COCOMetric, one "
+    "lesion class. The *published reference* column holds figures from other models, data and splits (see each)."
+)
 #: The notes under the tables (Markdown emphasis), also written, plain, as ``note`` in ``comparison.json``.
-NOTES = {"paper": _PAPER_NOTE, "segmentation": _SEG_NOTE, "classification": _CLS_NOTE}
+NOTES = {"paper": _PAPER_NOTE, "segmentation": _SEG_NOTE, "classification": _CLS_NOTE, "detection": _LESION_NOTE}
 
 # Per kind: the table's section title and the titles of the paper columns after the scores.
 _PAPER_COLUMNS = {
     "segmentation": ("Segmentation", ("paper Dice / IoU", "paper figure compares with")),
     "classification": ("Classification", ("paper accuracy, pretrained", "paper accuracy, from scratch")),
 }
+#: The lesion-level table: its title and its reference columns.
+_LESION_TITLE, _LESION_PAPER = (
+    "Lesion level (segmenters and detectors on one scale)",
+    (
+        "published reference (not this run)",
+        "reference setting",
+    ),
+)
 
 
 def _num(v) -> str:
@@ -94,6 +115,30 @@ def _paper_cells(kind: str, p: Mapping | None) -> list[str]:
     return [published, _figures(p["figures_from_scratch"])]
 
 
+def _lesion_paper_cells(kind: str, p: Mapping | None) -> list[str]:
+    """A detector's published anchors: each figure named by its column, then the source and setting."""
+    if kind != "detection" or p is None:
+        return ["", ""]
+    named = ", ".join(f"{_TITLES.get(k, k)} {_num(v)}" for k, v in p["figures"].items())
+    return [f"{named} ({p['paper']})", p["setting"] or p["metric"]]
+
+
+def _lesion_table(rows: Mapping[str, Sequence[Mapping]]) -> list[str]:
+    """Segmenters with a lesion level, then detectors: the lesion-level scores and the detectors' anchors."""
+    pairs = [
+        (k, r) for k in ("segmentation", "detection") for r in rows.get(k, ()) if r.get(LESION_KEYS[0]) is not None
+    ]
+    if not pairs:
+        return []
+    header = ["model", "kind", "n images", *(_TITLES[k] for k in LESION_KEYS), *_LESION_PAPER, "source"]
+    body = [
+        [r["label"], k, _num(r.get("n_images"))] + [_num(r.get(key)) for key in LESION_KEYS]
+        + _lesion_paper_cells(k, r["paper"]) + [r["source"]]
+        for k, r in pairs
+    ]  # fmt: skip
+    return ["", f"## {_LESION_TITLE}", "", *_table(header, body), "", _LESION_NOTE]
+
+
 def _score_cell(row: Mapping, key: str) -> str:
     cell = _num(row[key])
     if key == "majority_baseline_accuracy" and row[key] is not None and row.get("majority_class"):
@@ -119,20 +164,24 @@ def _kind_table(kind: str, rows: Sequence[Mapping]) -> list[str]:
 
 
 def render_markdown(rows: Mapping[str, Sequence[Mapping]]) -> str:
-    """The Markdown of ``comparison.md`` from the rows: a header, one table per kind present, and the notes.
+    """The Markdown of ``comparison.md`` from the rows: a header, the segmentation and classification tables, the
+    lesion-level table (segmenters with a lesion level and detectors, beside the detectors' published anchors), and
+    the notes.
 
     Args:
-        rows: ``{"segmentation": [...], "classification": [...]}`` from :func:`~.rows.comparison_rows` (or read
-            back from ``comparison.json``: the same rows give the same Markdown).
+        rows: ``{"segmentation": [...], "classification": [...], "detection": [...]}`` from
+            :func:`~.rows.comparison_rows` (or read back from ``comparison.json``: the same rows give the same
+            Markdown).
 
     Example:
         >>> print(render_markdown({"segmentation": [], "classification": []}).splitlines()[0])
         # Model comparison
     """
     lines = ["# Model comparison", "", _HEADER, "", _PAPER_NOTE]
-    for kind in KINDS:
+    for kind in _PAPER_COLUMNS:
         if rows.get(kind):
             lines += ["", f"## {_PAPER_COLUMNS[kind][0]}", "", *_kind_table(kind, rows[kind]), "", NOTES[kind]]
+    lines += _lesion_table(rows)
     if not any(rows.get(kind) for kind in KINDS):
         lines += ["", "No reports."]
     return "\n".join(lines) + "\n"
@@ -144,7 +193,7 @@ def render_json(rows: Mapping[str, Sequence[Mapping]], files: Mapping[str, str])
     Example:
         >>> doc = render_json({"segmentation": [], "classification": []}, {"markdown": "comparison.md"})
         >>> list(doc)
-        ['note', 'number_format', 'segmentation', 'classification', 'files']
+        ['note', 'number_format', 'segmentation', 'classification', 'detection', 'files']
     """
     return {
         "note": " ".join(NOTES[k] for k in ("paper", *KINDS)).replace("*", ""),
