@@ -8,7 +8,9 @@ Every step that leaves something out of a run adds its entries here, each with a
 * ``input``: an inference folder holds a file that is no 2-D DICOM/PNG/JPEG image (another type, an empty file, a
   3-D volume, a damaged header; see :func:`monai_cbis.data.inference_inputs.folder_items`);
 * ``load``: a file passed the index but its pixels do not decode, and the run was started with
-  ``--skip_unreadable true`` (see :func:`monai_cbis.transforms.readable_items`).
+  ``--skip_unreadable true`` (see :func:`monai_cbis.transforms.readable_items`);
+* ``boxes``: a detector's item whose lesion masks give no box (an empty mask, a lesion outside the breast crop), or
+  one lesion of an item that gives none (see :func:`monai_cbis.transforms.box_items`).
 
 A bundle config makes one :class:`SkippedItems` (``"skipped"``), hands it to the functions that build its items,
 and :class:`monai_cbis.evaluation.SkippedFilesHandler` logs the counts and writes the list when the run starts.
@@ -35,7 +37,7 @@ from ..atomic import atomic_write_json
 __all__ = ["STAGES", "SkippedItems", "describe_skip", "where"]
 
 #: Where a run can leave a row or file out (see the module docstring).
-STAGES = ("index", "input", "load")
+STAGES = ("index", "input", "load", "boxes")
 
 #: Reasons the index reports that leave nothing out (the row is used; only its unused crop is missing).
 _KEPT = frozenset({"crop_missing"})

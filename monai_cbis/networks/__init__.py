@@ -2,9 +2,11 @@
 
 ``segmentation`` holds paper A's EfficientNet-B3 U-Net (MONAI ``FlexibleUNet``) and paper B's lesion-crop networks,
 :func:`roi_unet` (MONAI ``BasicUNet``) and :func:`deeplabv3plus_resnet50` (segmentation_models_pytorch's DeepLabV3+
-on a ResNet-50); ``classification`` holds paper B's timm classifiers. None of them downloads: ImageNet files are read
-from ``$TORCH_HOME/hub/checkpoints`` (see ``weights``), and a missing file raises
-:class:`PretrainedWeightsNotFoundError` naming the file and folder, unless the caller passes ``allow_download=True``.
+on a ResNet-50); ``classification`` holds paper B's timm classifiers; ``detection`` the lesion detector (MONAI's
+2-D RetinaNet on torchvision's ResNet-50 with a feature pyramid, and its ``RetinaNetDetector``).
+None of them downloads: ImageNet files are read from ``$TORCH_HOME/hub/checkpoints`` (see ``weights``), and a
+missing file raises :class:`PretrainedWeightsNotFoundError` naming the file and folder, unless the caller passes
+``allow_download=True``.
 
 Example:
     >>> from monai_cbis.networks import deeplabv3plus_resnet50, roi_unet, timm_classifier, unet_efficientnet_b3
@@ -16,6 +18,7 @@ Example:
 from __future__ import annotations
 
 from .classification import ARCHITECTURES, PAPER_B_TRAINABLE_LAYERS, TimmClassifier, timm_classifier
+from .detection import resnet50_backbone, retinanet_2d, retinanet_detector
 from .segmentation import deeplabv3plus_resnet50, roi_unet, unet_efficientnet_b3
 from .weights import (
     PretrainedWeights,
@@ -39,6 +42,9 @@ __all__ = [
     "efficientnet_weights",
     "read_state_dict",
     "resolve_weights_file",
+    "resnet50_backbone",
+    "retinanet_2d",
+    "retinanet_detector",
     "roi_unet",
     "timm_classifier",
     "timm_weights",

@@ -7,12 +7,14 @@ Every array transform has a dictionary twin (``...d``); geometry-changing ones a
 
 from __future__ import annotations
 
+from .box_items import box_items
 from .boxes import MaskToBox, MaskToBoxd
 from .cache import AtomicPersistentDataset, cached_dataset, item_fingerprint, transform_fingerprint
 from .crop import CropBreast, CropBreastd, CropByROI, CropByROId, TrimBorder, TrimBorderd
 from .intensity import CLAHE, CLAHEd, MedianFilter, MedianFilterd
 from .io import CBISImageReader, LoadMammogram, LoadMammogramd, LoadMammogramIfPresentd
 from .labels import ClassIndex, ClassIndexd
+from .lesion_boxes import ImageToOriginalBoxd, LesionBoxesd, OriginalToImageBoxd, grid_to_original
 from .lesion_crop import LesionCropd
 from .masks import MergeMasks, MergeMasksd, NormalizeMask, NormalizeMaskd
 from .meta import CopyFilenamed
@@ -21,6 +23,7 @@ from .presets import (
     IMAGENET_STD,
     PRESETS,
     Preset,
+    detection_transforms,
     full_mammogram_transforms,
     get_preset,
     lesion_classification_transforms,
@@ -56,6 +59,10 @@ __all__ = [
     "FastResized",
     "MaskToBox",
     "MaskToBoxd",
+    "LesionBoxesd",
+    "OriginalToImageBoxd",
+    "ImageToOriginalBoxd",
+    "grid_to_original",
     "ClassIndex",
     "ClassIndexd",
     "CopyFilenamed",
@@ -64,6 +71,7 @@ __all__ = [
     "full_mammogram_transforms",
     "roi_crop_transforms",
     "lesion_classification_transforms",
+    "detection_transforms",
     "IMAGENET_MEAN",
     "IMAGENET_STD",
     "get_preset",
@@ -73,5 +81,6 @@ __all__ = [
     "transform_fingerprint",
     "item_fingerprint",
     "readable_items",
+    "box_items",
     "item_files",
 ]

@@ -194,11 +194,15 @@ class FastResize(InvertibleTransform, Transform):
     which keeps an output pixel when the lesion covers at least half of it.
 
     Args:
-        spatial_size: output ``(W, H)``, or one int for both.
+        spatial_size: output ``(W, H)``, or one int for both; with ``size_mode="longest"`` one int, the longest
+            side's length (the other side keeps the aspect ratio, as MONAI's ``Resize(size_mode="longest")``).
         inverse_mode: interpolation of ``inverse``: ``"bilinear"`` (images, probabilities) or ``"nearest"`` (labels).
+        size_mode: ``"all"`` (``spatial_size`` is the output size) or ``"longest"``.
 
     Example:
         >>> import numpy as np
+        >>> tuple(FastResize(100, size_mode="longest")(np.ones((1, 300, 500), np.uint16)).shape)
+        (1, 60, 100)
         >>> resize = FastResize(224)
         >>> out = resize(np.ones((1, 3000, 5000), np.uint16))
         >>> tuple(out.shape), str(out.dtype), tuple(resize.inverse(out).shape)
@@ -207,7 +211,14 @@ class FastResize(InvertibleTransform, Transform):
 
     backend = [TransformBackends.NUMPY]
 
-    def __init__(self, spatial_size: int | Sequence[int], inverse_mode: str = "bilinear") -> None:
+    def __init__(
+        self, spatial_size: int | Sequence[int], inverse_mode: str = "bilinear", size_mode: str = "all"
+    ) -> None:
+        if size_mode not in ("all", "longest"):
+            raise ValueError(f"Unsupported size_mode: {size_mode!r}, available options are ['all', 'longest'].")
+        if size_mode == "longest" and not isinstance(spatial_size, (int, np.integer)):
+            raise ValueError(f"size_mode='longest' takes one int (the longest side), got {spatial_size!r}.")
+        self.size_mode = size_mode
         self.spatial_size = tuple(int(s) for s in ensure_tuple_rep(spatial_size, 2))
         if min(self.spatial_size) < 1:
             raise ValueError(f"spatial_size must be positive, got {spatial_size}.")
@@ -224,17 +235,25 @@ class FastResize(InvertibleTransform, Transform):
         if a.ndim != 3:
             raise ValueError(f"FastResize expects a channel-first 2-D image (C, W, H), got shape {tuple(a.shape)}.")
         orig = spatial_shape(img_t)
-        out = np.stack([resample_2d(a[c], self.spatial_size) for c in range(a.shape[0])])
+        size = self.output_size(orig)
+        out = np.stack([resample_2d(a[c], size) for c in range(a.shape[0])])
         meta = TraceableTransform.track_transform_meta(
             img_t,
-            sp_size=self.spatial_size,
-            affine=scale_affine(orig, self.spatial_size),
+            sp_size=size,
+            affine=scale_affine(orig, size),
             extra_info={"mode": self.inverse_mode},
             orig_size=orig,
             transform_info=self.get_transform_info(),
         )
         out_t = convert_to_dst_type(out, dst=_new_tensor(img_t), dtype=torch.float32)[0]
         return out_t.copy_meta_from(meta) if isinstance(out_t, MetaTensor) else out_t
+
+    def output_size(self, shape: Sequence[int]) -> tuple[int, int]:
+        """The output ``(W, H)`` for an input of spatial ``shape``."""
+        if self.size_mode == "all":
+            return self.spatial_size
+        scale = self.spatial_size[0] / max(shape)
+        return tuple(max(1, int(round(s * scale))) for s in shape)
 
     def inverse(self, data: torch.Tensor) -> torch.Tensor:
         transform = self.pop_transform(data)
@@ -264,10 +283,13 @@ class FastResized(MapTransform, InvertibleTransform):
         spatial_size: int | Sequence[int],
         inverse_mode: str | Sequence[str] = "bilinear",
         allow_missing_keys: bool = False,
+        size_mode: str = "all",
     ) -> None:
         super().__init__(keys, allow_missing_keys)
         modes = ensure_tuple_rep(inverse_mode, len(self.keys))
-        self.resizers = {key: FastResize(spatial_size, mode) for key, mode in zip(self.keys, modes, strict=True)}
+        self.resizers = {
+            key: FastResize(spatial_size, mode, size_mode) for key, mode in zip(self.keys, modes, strict=True)
+        }
 
     def __call__(self, data: Mapping[Hashable, torch.Tensor]) -> dict[Hashable, torch.Tensor]:
         d = dict(data)

@@ -1,7 +1,8 @@
 """Named preprocessing pipelines the bundles reuse: paper A's full mammogram
 (:mod:`~monai_cbis.transforms.presets.full_mammogram`), paper B's lesion crop for segmentation
 (:mod:`~monai_cbis.transforms.presets.roi_crop`) and paper B's lesion classification input
-(:mod:`~monai_cbis.transforms.presets.lesion_classification`).
+(:mod:`~monai_cbis.transforms.presets.lesion_classification`) and lesion detection on full mammograms
+(:mod:`~monai_cbis.transforms.presets.detection`: boxes that follow the image).
 
 Each preset is a :class:`Preset` with a ``deterministic`` part (load, geometry, enhancement: computed once per
 image and cacheable, see :mod:`monai_cbis.transforms.cache`) and a ``random`` part (augmentation, drawn anew each
@@ -23,6 +24,7 @@ In a bundle config the preset is built once, by name, and each workflow takes it
 from __future__ import annotations
 
 from .base import Preset, PresetSettings
+from .detection import DetectionSettings, detection_transforms
 from .full_mammogram import FullMammogramSettings, full_mammogram_transforms
 from .lesion_classification import (
     IMAGENET_MEAN,
@@ -43,9 +45,11 @@ __all__ = [
     "FullMammogramSettings",
     "RoiCropSettings",
     "LesionClassificationSettings",
+    "DetectionSettings",
     "full_mammogram_transforms",
     "roi_crop_transforms",
     "lesion_classification_transforms",
+    "detection_transforms",
     "get_preset",
     "preset_compose",
 ]

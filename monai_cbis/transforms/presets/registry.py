@@ -8,6 +8,7 @@ from collections.abc import Callable
 from monai.transforms import Compose
 
 from .base import Preset
+from .detection import detection_transforms
 from .full_mammogram import full_mammogram_transforms
 from .lesion_classification import lesion_classification_transforms
 from .roi_crop import roi_crop_transforms
@@ -18,6 +19,7 @@ PRESETS: dict[str, Callable[..., Preset]] = {
     "full_mammogram": full_mammogram_transforms,
     "roi_crop": roi_crop_transforms,
     "lesion_classification": lesion_classification_transforms,
+    "detection": detection_transforms,
 }
 
 #: The parts :func:`preset_compose` returns.
