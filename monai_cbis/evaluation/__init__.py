@@ -7,6 +7,11 @@
 * :mod:`.handlers`: :class:`SegmentationReportHandler`, :class:`ClassificationReportHandler` (attach to evaluators).
 * :mod:`.curves`: :class:`TrainingCurvesHandler` (attach to the trainer).
 * :mod:`.skipped`: :class:`SkippedFilesHandler`, the rows and files a run left out (logged, and a JSON list).
+* lesion level, for every localising model: :mod:`.froc` (hit criterion, FROC), :mod:`.lesion_components` (a
+  segmenter's components as scored marks, lesions from masks), :mod:`.detection_map` (COCO mAP through MONAI),
+  :mod:`.bootstrap` (intervals resampled by woman), :mod:`.lesion_attributes` (each lesion's CSV fields),
+  :mod:`.lesion_level` (the summary and breakdown), :mod:`.lesion_report` and :mod:`.lesion_figures` (its files);
+  :class:`DetectionReportHandler` (:mod:`.detection_handler`) writes a detector's report.
 * :mod:`.references`: the shape of a published reference figure and where a model's comes from (its
   ``metrics.json``, else its bundle's spec in :mod:`monai_cbis.zoo.specs`).
 * :mod:`.compare`: one table for several reports beside the published numbers (``python -m monai_cbis report``):
@@ -24,6 +29,7 @@ Example:
 
 from __future__ import annotations
 
+from .bootstrap import ClusterBootstrap
 from .classification import (
     CLASS_NAMES,
     CLASSIFICATION_CSV_COLUMNS,
@@ -45,7 +51,14 @@ from .compare import (
     render_markdown,
     write_comparison,
 )
+from .detection_map import coco_map
 from .figures import confusion_figure, overlay_figure, roc_figure, save_png, training_curves_figure
+from .froc import FP_RATES, HIT_CRITERIA, box_iou, froc_points, match_image, operating_threshold
+from .lesion_attributes import LesionAttributes
+from .lesion_components import mask_detections, mask_lesions, score_segmentation
+from .lesion_figures import box_overlay_figure, froc_figure
+from .lesion_level import image_record, summarize_lesion_level
+from .lesion_report import LesionLevelReport
 from .references import check_paper_reference, paper_reference, published_references
 from .reports import case_names, json_ready, read_csv, write_csv, write_json
 from .segmentation import (
@@ -61,6 +74,8 @@ _LAZY = {
     "SegmentationReportHandler": "handlers",
     "ClassificationReportHandler": "handlers",
     "OVERLAY_SELECTIONS": "handlers",
+    "DetectionReportHandler": "detection_handler",
+    "DETECTION_CSV_COLUMNS": "detection_handler",
     "TrainingCurvesHandler": "curves",
     "SkippedFilesHandler": "skipped",
     # former tables of published figures, derived from the bundle specs on access (with a DeprecationWarning)
@@ -82,6 +97,25 @@ def __getattr__(name: str):
 __all__ = [
     "SegmentationReportHandler",
     "ClassificationReportHandler",
+    "DetectionReportHandler",
+    "DETECTION_CSV_COLUMNS",
+    "FP_RATES",
+    "HIT_CRITERIA",
+    "box_iou",
+    "match_image",
+    "froc_points",
+    "operating_threshold",
+    "coco_map",
+    "ClusterBootstrap",
+    "LesionAttributes",
+    "mask_detections",
+    "mask_lesions",
+    "score_segmentation",
+    "image_record",
+    "summarize_lesion_level",
+    "LesionLevelReport",
+    "froc_figure",
+    "box_overlay_figure",
     "TrainingCurvesHandler",
     "SkippedFilesHandler",
     "SEGMENTATION_CSV_COLUMNS",

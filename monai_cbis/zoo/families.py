@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from .levels import ItemLevel
     from .specs import BundleSpec
 
-__all__ = ["BundleFamily", "SEGMENTATION", "CLASSIFICATION", "FAMILIES", "get_family"]
+__all__ = ["BundleFamily", "SEGMENTATION", "CLASSIFICATION", "FAMILIES", "get_family", "lesion_rows_config"]
 
 _PRED_LABEL = "$monai.handlers.from_engine(['pred', 'label'])"
 
@@ -40,6 +40,8 @@ class BundleFamily:
         validation_postprocessing: transforms between the network and the metrics (validation and evaluation).
         report_handler: the evaluation report handler (``evaluate.json`` adds ``model_name`` and the published
             reference of the bundle's spec).
+        report_level_args: ``level -> dict``, what the report handler adds for an item level (the segmentation
+            report's lesion rows and how items tie to them); None adds nothing.
         items_target: what an abnormality-level item is scored against (``lesion_items``' ``target``).
         pred_output: ``spec -> dict``, the ``pred`` entry of ``metadata.json``'s ``network_data_format`` outputs.
         eval_metrics: the report's headline metrics, listed in ``metadata.json``.
@@ -67,6 +69,7 @@ class BundleFamily:
     optimizer_params: str = "$@network.parameters()"
     train_sampler: dict | None = None
     inference_handlers: tuple[dict, ...] = ()
+    report_level_args: Callable[[ItemLevel], dict] | None = None
 
     def __post_init__(self):
         if not self.metrics:
@@ -95,6 +98,26 @@ class BundleFamily:
                 f"Bundle {spec.name!r} of family {self.name!r} needs a loss in its spec (BundleSpec.loss)."
             )
         return dict(self.loss)
+
+
+def lesion_rows_config() -> dict:
+    """The evaluated section's abnormality-level rows (one per CSV lesion: woman, type, pathology, density,
+    subtlety), which a lesion-level report handler looks each lesion up in (``lesions=``); same index and split as
+    the evaluated items."""
+    return {
+        "_target_": "monai_cbis.data.items.section_items",
+        "dataset_dir": "@data_root",
+        "section": "@validate#section_items#section",
+        "task": "@task",
+        "level": "abnormality",
+        "split": "@split",
+        "seed": "@seed",
+        "val_frac": "@val_frac",
+    }
+
+
+def _segmentation_report_args(level: ItemLevel) -> dict:
+    return {"lesions": lesion_rows_config(), "lesion_match_by": level.lesion_match_by}
 
 
 def _mask_writer(level: ItemLevel) -> list[dict]:
@@ -159,7 +182,9 @@ def _segmentation_output(spec: BundleSpec) -> dict:
     }
 
 
-#: Binary lesion masks: Dice (key metric) and IoU incl. background on thresholded sigmoid outputs.
+#: Binary lesion masks: Dice (key metric) and IoU incl. background on thresholded sigmoid outputs. The probabilities
+#: are kept in ``pred_prob`` before the threshold: the report scores each predicted component with them (lesion
+#: level: FROC, mAP, breakdown by lesion).
 SEGMENTATION = BundleFamily(
     name="segmentation",
     metrics={
@@ -168,6 +193,7 @@ SEGMENTATION = BundleFamily(
     },
     validation_postprocessing=(
         {"_target_": "Activationsd", "keys": "pred", "sigmoid": True},
+        {"_target_": "CopyItemsd", "keys": "pred", "names": "pred_prob"},
         {"_target_": "AsDiscreted", "keys": "pred", "threshold": 0.5},
     ),
     report_handler={
@@ -175,6 +201,7 @@ SEGMENTATION = BundleFamily(
         "output_dir": "@output_dir",
         "num_overlays": 8,
     },
+    report_level_args=_segmentation_report_args,
     items_target="mask",
     pred_output=_segmentation_output,
     eval_metrics=("lesion_dice", "lesion_iou"),

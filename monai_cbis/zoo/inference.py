@@ -17,7 +17,10 @@ __all__ = ["evaluate_config", "inference_config"]
 
 
 def _report_handler(spec: BundleSpec) -> dict:
-    handler = {**get_family(spec.family).report_handler, "model_name": spec.name}
+    family = get_family(spec.family)
+    handler = {**family.report_handler, "model_name": spec.name}
+    if family.report_level_args is not None:
+        handler.update(family.report_level_args(get_level(spec.level)))
     if spec.published is not None:
         handler["paper_reference"] = spec.published
     return handler

@@ -41,6 +41,9 @@ class ItemLevel:
         output_root: expression for the folder the written output files mirror (``SaveImaged``'s ``data_root_dir``).
         output_name_key: the key whose file names a written prediction (several predictions per film), or None to
             name it after its image.
+        lesion_match_by: how an evaluated item is tied to its CSV rows in a lesion-level report: ``"image"`` (all
+            rows of its film) or ``"label"`` (its label file is one row's mask), see
+            :class:`monai_cbis.evaluation.lesion_attributes.LesionAttributes`.
     """
 
     name: str
@@ -50,6 +53,7 @@ class ItemLevel:
     inference_items: dict
     output_root: str
     output_name_key: str | None = None
+    lesion_match_by: str = "image"
 
 
 def _split_args(split_params: bool) -> dict:
@@ -113,6 +117,7 @@ ABNORMALITY = ItemLevel(
     },
     output_root="$monai_cbis.data.inference_inputs.lesion_inference_root(@dataset_dir, @datalist)",
     output_name_key="mask",
+    lesion_match_by="label",
 )
 
 #: level name -> level; the names are those of :data:`monai_cbis.data.datalist.LEVELS`.

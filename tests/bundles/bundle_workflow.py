@@ -70,6 +70,47 @@ def checked_segmentation_report(eval_dir: str) -> tuple[dict, list[dict]]:
     return metrics, rows
 
 
+def checked_lesion_report(eval_dir: str, films: dict[str, list[dict]]) -> tuple[dict, list[dict]]:
+    """The lesion level of a segmentation or detection report (``metrics.json`` ``lesion_level``, ``per_lesion.csv``,
+    ``froc.png``), checked against itself and against ``films``: the truth, ``{full image path: [its CSV rows as
+    dicts with patient_id, abnormality_type, pathology and, if known, breast_density]}``. Every evaluated film's
+    woman (and density) are its CSV rows' (exact), and a film with one row gives each lesion that row's type and
+    pathology.
+    Returns ``(lesion_level, per_lesion rows)``."""
+    with open(os.path.join(eval_dir, "metrics.json")) as f:
+        metrics = json.load(f)
+    ll = metrics["lesion_level"]
+    rows = _rows(os.path.join(eval_dir, "per_lesion.csv"))
+    assert ll["n_lesions"] == len(rows) and ll["n_images"] == metrics["n_images"]
+    assert "IoU" in ll["hit_criterion"]["text"] and ll["hit_criterion"]["threshold"] == 0.1
+    assert os.path.isfile(os.path.join(eval_dir, "froc.png"))
+    # the headline keys are the lesion level's, and the FROC points never fall as more false marks are allowed
+    sens = ll["froc"]["sensitivity"]
+    assert metrics["froc_mean_sensitivity"] == pytest.approx(sum(sens) / len(sens))
+    assert metrics["sensitivity_at_1fp"] == sens[ll["froc"]["fp_rates"].index(1.0)]
+    assert all(b >= a for a, b in zip(sens, sens[1:], strict=False))
+    # every lesion found with all marks kept: the curve's end, and the breakdown's 'every mark' overall share
+    found_any = sum(r["found_score"] != "" for r in rows)
+    assert ll["froc"]["max_sensitivity"] == pytest.approx(found_any / len(rows))
+    at_op = sum(r["found"] == "True" for r in rows)
+    assert ll["operating_point"]["sensitivity"]["estimate"] == pytest.approx(at_op / len(rows))
+    for name, groups in ll["breakdown"].items():
+        if name != "abnormality_type_x_size":
+            assert sum(g["n_lesions"] for g in groups) == len(rows), name
+        for g in groups:
+            s = g["sensitivity"]
+            assert s["low"] <= s["estimate"] <= s["high"], (name, g)
+    norm = {os.path.realpath(k): v for k, v in films.items()}
+    for r in rows:
+        truth = norm[os.path.realpath(r["image"])]
+        assert r["patient_id"] == truth[0]["patient_id"]
+        if "breast_density" in truth[0]:
+            assert r["breast_density"] == str(truth[0]["breast_density"])
+        if len(truth) == 1:
+            assert (r["abnormality_type"], r["pathology"]) == (truth[0]["abnormality_type"], truth[0]["pathology"])
+    return ll, rows
+
+
 def checked_classification_report(eval_dir: str) -> tuple[dict, list[dict]]:
     """``metrics.json`` and ``per_case.csv`` of a classification evaluation, after recomputing accuracy, the
     majority baseline, sensitivity, specificity and the confusion matrix from the rows. Returns ``(metrics, rows)``."""

@@ -14,7 +14,7 @@ import sys
 import numpy as np
 import pytest
 import torch
-from bundle_workflow import checked_segmentation_report, config_workflow, raised, run
+from bundle_workflow import checked_lesion_report, checked_segmentation_report, config_workflow, raised, run
 from monai.bundle import ConfigWorkflow, ckpt_export, verify_net_in_out
 from PIL import Image
 from scratch import scratch_dir
@@ -88,6 +88,15 @@ def test_evaluate_writes_metrics_per_image_csv_and_overlays(env, trained):
     assert all(int(r["label_lesion_pixels"]) > 0 and int(r["total_pixels"]) == 64 * 64 for r in rows)
     assert metrics["n_empty_label"] == 0
     assert len(os.listdir(os.path.join(out, "overlays"))) == min(len(rows), 8)
+    # lesion level: the components of the predicted masks as marks, each lesion tied to its film's CSV rows
+    truth: dict[str, list[dict]] = {}
+    for r in manifest["rows"]:
+        if r["full_image"] in films and r["abnormality_type"] == "mass" and not r["mask_wrong_size"]:
+            truth.setdefault(r["full_image"], []).append(r)
+    lesion_level, lesions = checked_lesion_report(out, truth)
+    assert lesion_level["scores_from"].startswith("the highest value of 'pred_prob'")
+    assert lesion_level["n_women"] == len({r["patient_id"] for rs in truth.values() for r in rs})
+    assert {r["abnormality_type"] for r in lesions} <= {"mass", "mixed"}
 
 
 def test_inference_writes_one_mask_per_input_at_original_size(env, trained, tmp_path):
