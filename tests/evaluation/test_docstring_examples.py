@@ -8,6 +8,8 @@ from docstring_examples import modules_with_examples, run_examples
 PACKAGE = "monai_cbis.evaluation"
 MODULES = ["__init__", "segmentation", "classification", "reports", "figures", "handlers", "curves", "references"]
 MODULES += ["compare", "compare.collect", "compare.rows", "compare.table", "compare.chart", "compare.write"]
+MODULES += ["froc", "lesion_components", "bootstrap", "detection_map", "lesion_attributes", "lesion_level"]
+MODULES += ["lesion_report", "lesion_figures", "detection_handler"]
 
 
 @pytest.mark.parametrize("name", MODULES)
