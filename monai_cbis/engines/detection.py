@@ -120,9 +120,10 @@ class DetectionTrainer(SupervisedTrainer):
 
     Args:
         detector: the ``RetinaNetDetector`` around ``network``.
-        loss_function: defaults to :class:`DetectionLoss`.
-        other arguments: as ``monai.engines.SupervisedTrainer`` (``amp`` included; ``decollate`` is off: the
-            output is a loss, not a batch).
+        loss_function: defaults to :class:`DetectionLoss`; inferer: defaults to ``DetectorInferer(detector)``.
+        other arguments: as ``monai.engines.SupervisedTrainer`` (``amp`` included). Each iteration's output
+            becomes one dict per image, ``{"image", "label": target, "loss"}`` (the batch loss on each), so the
+            loss handlers' ``from_engine(["loss"], first=True)`` reads it as for the other bundles.
     """
 
     def __init__(
@@ -135,10 +136,9 @@ class DetectionTrainer(SupervisedTrainer):
         detector,
         loss_function: Callable | None = None,
         prepare_batch: Callable = detection_prepare_batch,
+        inferer: Inferer | None = None,
         **kwargs,
     ) -> None:
-        kwargs.setdefault("decollate", False)
-        kwargs.pop("inferer", None)
         super().__init__(
             device=device,
             max_epochs=max_epochs,
@@ -147,10 +147,20 @@ class DetectionTrainer(SupervisedTrainer):
             optimizer=optimizer,
             loss_function=loss_function if loss_function is not None else DetectionLoss(),
             prepare_batch=prepare_batch,
-            inferer=DetectorInferer(detector),
+            inferer=inferer if inferer is not None else DetectorInferer(detector),
             **kwargs,
         )
         self.detector = detector
+
+    def _register_decollate(self):
+        @self.on(IterationEvents.MODEL_COMPLETED)
+        def _per_image(engine) -> None:
+            out = engine.state.output
+            labels, loss = out.get(Keys.LABEL), out[Keys.LOSS].detach()
+            engine.state.output = [
+                {Keys.IMAGE: image, Keys.LABEL: None if labels is None else labels[i], Keys.LOSS: loss}
+                for i, image in enumerate(out[Keys.IMAGE])
+            ]
 
 
 class DetectionEvaluator(SupervisedEvaluator):
@@ -160,7 +170,7 @@ class DetectionEvaluator(SupervisedEvaluator):
 
     Args:
         detector: the ``RetinaNetDetector`` around ``network``.
-        sliding_window: run the detector's sliding-window inferer.
+        inferer: defaults to ``DetectorInferer(detector)`` (whole images; ``sliding_window=True`` for windows).
         other arguments: as ``monai.engines.SupervisedEvaluator``.
     """
 
@@ -170,17 +180,16 @@ class DetectionEvaluator(SupervisedEvaluator):
         val_data_loader: Iterable,
         network: torch.nn.Module,
         detector,
-        sliding_window: bool = False,
         prepare_batch: Callable = detection_prepare_batch,
+        inferer: Inferer | None = None,
         **kwargs,
     ) -> None:
-        kwargs.pop("inferer", None)
         super().__init__(
             device=device,
             val_data_loader=val_data_loader,
             network=network,
             prepare_batch=prepare_batch,
-            inferer=DetectorInferer(detector, sliding_window),
+            inferer=inferer if inferer is not None else DetectorInferer(detector),
             **kwargs,
         )
         self.detector = detector

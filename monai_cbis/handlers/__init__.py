@@ -5,7 +5,8 @@ MONAI's ``CheckpointLoader`` / ``CheckpointSaver`` (with ``"trainer"`` in their 
 config cannot wire them without circular references or ``$`` expressions that index into handler lists. These
 handlers take the trainer from ``attach(engine)`` instead and are declared in ``train#handlers`` like any other.
 One module per topic: ``checkpoint`` (resume), ``early_stop``, ``lr_schedule``, ``clipping``, ``validation``
-(reading the validator's metrics), ``csv_writer`` (a classifier's inference CSV).
+(reading the validator's metrics), ``csv_writer`` (a classifier's inference CSV), ``detection_writer`` (a
+detector's per-image box JSON and overlay).
 
 Example (bundle config)::
 
@@ -21,12 +22,14 @@ from __future__ import annotations
 from .checkpoint import ResumableCheckpoint, latest_checkpoint
 from .clipping import GradientClipping
 from .csv_writer import ClassificationCSVWriter, class_scores_and_indices
+from .detection_writer import DetectionWriter
 from .early_stop import EarlyStopOnValidation
 from .lr_schedule import lr_schedule_handler
 from .validation import has_no_validation_data, split_key_metric, validator_metric
 
 __all__ = [
     "ClassificationCSVWriter",
+    "DetectionWriter",
     "EarlyStopOnValidation",
     "GradientClipping",
     "ResumableCheckpoint",

@@ -30,6 +30,7 @@ import torch
 from monai.apps.detection.networks.retinanet_detector import RetinaNetDetector
 from monai.apps.detection.networks.retinanet_network import RetinaNet, resnet_fpn_feature_extractor
 from monai.apps.detection.utils.anchor_utils import AnchorGeneratorWithAnchorShape
+from monai.utils import ensure_tuple_rep
 from torch import nn
 from torchvision.models import resnet50
 
@@ -127,7 +128,7 @@ def retinanet_detector(
     nms_thresh: float = 0.22,
     detections_per_img: int = 100,
     topk_candidates_per_level: int = 1000,
-    window_size: Sequence[int] | None = None,
+    window_size: int | Sequence[int] | None = None,
     window_overlap: float = 0.25,
     box_key: str = "box",
     label_key: str = "label",
@@ -143,8 +144,8 @@ def retinanet_detector(
         atss_candidates: ATSS matcher candidates per level.
         sampler_batch_size, positive_fraction: hard-negative sampler (pool 20, at least 16 negatives).
         score_thresh, nms_thresh, detections_per_img, topk_candidates_per_level: box selection (NMS).
-        window_size: a sliding-window size for whole-film inference (MONAI Label runs ``use_inferer=True``);
-            None: the image in one piece.
+        window_size: a sliding-window size (one int: square) for inference with ``use_inferer=True``, as MONAI
+            Label runs a detector; the bundle gives its ``long_side``, so one window covers the working image.
         box_key, label_key: the target and prediction keys (scores: ``<label_key>_scores``).
 
     Raises:
@@ -167,6 +168,10 @@ def retinanet_detector(
     )
     if window_size is not None:
         det.set_sliding_window_inferer(
-            roi_size=list(window_size), overlap=window_overlap, sw_batch_size=1, mode="constant", device=None
+            roi_size=list(ensure_tuple_rep(window_size, 2)),
+            overlap=window_overlap,
+            sw_batch_size=1,
+            mode="constant",
+            device=None,
         )
     return det

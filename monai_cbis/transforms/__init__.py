@@ -14,10 +14,16 @@ from .crop import CropBreast, CropBreastd, CropByROI, CropByROId, TrimBorder, Tr
 from .intensity import CLAHE, CLAHEd, MedianFilter, MedianFilterd
 from .io import CBISImageReader, LoadMammogram, LoadMammogramd, LoadMammogramIfPresentd
 from .labels import ClassIndex, ClassIndexd
-from .lesion_boxes import ImageToOriginalBoxd, LesionBoxesd, OriginalToImageBoxd, grid_to_original
+from .lesion_boxes import (
+    ImageToOriginalBoxd,
+    LesionBoxesd,
+    OriginalToImageBoxd,
+    grid_to_original,
+    lesion_class_names,
+)
 from .lesion_crop import LesionCropd
 from .masks import MergeMasks, MergeMasksd, NormalizeMask, NormalizeMaskd
-from .meta import CopyFilenamed
+from .meta import CopyFilenamed, FlattenDictd
 from .presets import (
     IMAGENET_MEAN,
     IMAGENET_STD,
@@ -63,9 +69,11 @@ __all__ = [
     "OriginalToImageBoxd",
     "ImageToOriginalBoxd",
     "grid_to_original",
+    "lesion_class_names",
     "ClassIndex",
     "ClassIndexd",
     "CopyFilenamed",
+    "FlattenDictd",
     "Preset",
     "PRESETS",
     "full_mammogram_transforms",

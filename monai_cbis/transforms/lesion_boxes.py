@@ -48,6 +48,7 @@ __all__ = [
     "LESION_TYPE_CLASSES",
     "PATHOLOGY_CLASSES",
     "lesion_class_map",
+    "lesion_class_names",
     "LesionBoxesd",
     "grid_to_original",
     "OriginalToImageBoxd",
@@ -74,6 +75,17 @@ def lesion_class_map(class_key: str) -> dict[str, int]:
     if class_key not in _CLASS_MAPS:
         raise ValueError(f"Unsupported class_key: {class_key!r}, available options are {list(_CLASS_MAPS)}.")
     return dict(_CLASS_MAPS[class_key])
+
+
+def lesion_class_names(class_key: str) -> tuple[str, ...]:
+    """The detection class names of ``class_key`` (index order).
+
+    Example:
+        >>> lesion_class_names("abnormality_types")
+        ('mass', 'calcification')
+    """
+    lesion_class_map(class_key)
+    return LESION_TYPE_CLASSES if class_key == "abnormality_types" else PATHOLOGY_CLASSES
 
 
 class LesionBoxesd(MapTransform):

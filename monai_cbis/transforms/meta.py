@@ -8,7 +8,7 @@ from monai.config import KeysCollection
 from monai.data import MetaTensor
 from monai.transforms import MapTransform
 
-__all__ = ["CopyFilenamed"]
+__all__ = ["CopyFilenamed", "FlattenDictd"]
 
 
 class CopyFilenamed(MapTransform):
@@ -39,4 +39,28 @@ class CopyFilenamed(MapTransform):
         for key in self.key_iterator(d):
             if isinstance(d[key], MetaTensor):
                 d[key].meta["filename_or_obj"] = name
+        return d
+
+
+class FlattenDictd(MapTransform):
+    """Move the entries of the dict under each key to the top level of the item (and drop the key).
+
+    A detector's evaluator gives ``{"image", "pred": {"box", "label", "label_scores"}}``; MONAI Label's detection task
+    gives those keys at the top level. Flattening first lets one inference post-processing serve both (without the
+    key, as in MONAI Label, nothing changes).
+
+    Example:
+        >>> FlattenDictd("pred")({"image": 0, "pred": {"box": 1, "label": 2}, "label": None})
+        {'image': 0, 'label': 2, 'box': 1}
+    """
+
+    def __init__(self, keys: KeysCollection, allow_missing_keys: bool = True) -> None:
+        super().__init__(keys, allow_missing_keys)
+
+    def __call__(self, data: Mapping[Hashable, object]) -> dict:
+        d = dict(data)
+        for key in self.key_iterator(d):
+            inner = d.pop(key)
+            if isinstance(inner, Mapping):
+                d.update(inner)
         return d

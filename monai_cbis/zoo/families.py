@@ -9,10 +9,13 @@ never branch on a family's name, so a new family (a detector, say) is one more o
 Example:
     >>> get_family("classification").key_metric
     'val_auc'
-    >>> get_family("detection")
+    >>> get_family("detection").key_metric
+    'val_map_0.1'
+    >>> get_family("keypoints")
     Traceback (most recent call last):
     ...
-    ValueError: Unsupported bundle family: 'detection', available options are ['segmentation', 'classification'].
+    ValueError: Unsupported bundle family: 'keypoints', available options are ['segmentation', 'classification', \
+'detection'].
 """
 
 from __future__ import annotations
@@ -25,9 +28,29 @@ if TYPE_CHECKING:
     from .levels import ItemLevel
     from .specs import BundleSpec
 
-__all__ = ["BundleFamily", "SEGMENTATION", "CLASSIFICATION", "FAMILIES", "get_family", "lesion_rows_config"]
+__all__ = [
+    "BundleFamily",
+    "SEGMENTATION",
+    "CLASSIFICATION",
+    "DETECTION",
+    "FAMILIES",
+    "get_family",
+    "lesion_rows_config",
+]
 
 _PRED_LABEL = "$monai.handlers.from_engine(['pred', 'label'])"
+
+
+def _square_size(spec: BundleSpec) -> dict:
+    return {"image_size": [spec.image_size, spec.image_size]}
+
+
+def _square_shape(spec: BundleSpec) -> list:
+    return [spec.image_size, spec.image_size]
+
+
+def _no_components(spec: BundleSpec) -> dict:
+    return {}
 
 
 @dataclass(frozen=True)
@@ -54,6 +77,16 @@ class BundleFamily:
             ``distributed=True`` under ``torchrun``; without one, multi-GPU training uses MONAI's
             ``DistributedSampler``.
         inference_handlers: handlers ``inference.json`` adds after the checkpoint loader and stats (output writers).
+        size_params: ``spec -> dict``, the working-size parameters of train.json and inference.json (default
+            ``image_size: [s, s]``).
+        input_shape: ``spec -> list``, ``spatial_shape`` of the input in ``metadata.json``.
+        components: ``spec -> dict``, top-level components after ``network`` (the detector around it).
+        trainer_target, evaluator_target: the engines' ``_target_``; engine_args: arguments added to the trainer and
+            every evaluator (e.g. ``detector``).
+        inferer: the inferer config of training, validation and inference.
+        collate_fn: the data loaders' ``collate_fn`` (None: PyTorch's default collation).
+        items_filter: a screening step after ``readable_items`` in training and validation (called with ``items``,
+            ``transform``, ``cache_dir`` and ``skipped``), or None.
     """
 
     name: str
@@ -70,6 +103,15 @@ class BundleFamily:
     train_sampler: dict | None = None
     inference_handlers: tuple[dict, ...] = ()
     report_level_args: Callable[[ItemLevel], dict] | None = None
+    size_params: Callable[[BundleSpec], dict] = _square_size
+    input_shape: Callable[[BundleSpec], list] = _square_shape
+    components: Callable[[BundleSpec], dict] = _no_components
+    trainer_target: str = "SupervisedTrainer"
+    evaluator_target: str = "SupervisedEvaluator"
+    engine_args: Mapping[str, object] = field(default_factory=dict)
+    inferer: Mapping[str, object] = field(default_factory=lambda: {"_target_": "SimpleInferer"})
+    collate_fn: str | None = None
+    items_filter: Mapping[str, object] | None = None
 
     def __post_init__(self):
         if not self.metrics:
@@ -283,8 +325,91 @@ CLASSIFICATION = BundleFamily(
     ),
 )
 
+
+def _detection_inference(spec: BundleSpec, level: ItemLevel) -> list[dict]:
+    """The detections to the top level of the item (as MONAI Label's detection task already has them), then their
+    boxes back onto the original film (crop, resize and flip undone); ``DetectionWriter`` writes them."""
+    return [
+        {"_target_": "monai_cbis.transforms.FlattenDictd", "keys": "pred"},
+        {"_target_": "monai_cbis.transforms.ImageToOriginalBoxd", "keys": "box", "image_key": "image"},
+    ]
+
+
+def _detection_output(spec: BundleSpec) -> dict:
+    return {
+        "type": "object",
+        "format": "dict",
+        "dtype": "float32",
+        "num_channels": 1,
+        "spatial_shape": ["n", "n"],
+        "value_range": [-10000, 10000],
+        "is_patch_data": False,
+        "channel_def": {"0": "mass", "1": "calcification"},
+    }
+
+
+def _detection_size(spec: BundleSpec) -> dict:
+    return {"long_side": spec.image_size}
+
+
+def _detection_components(spec: BundleSpec) -> dict:
+    return {
+        "detector": {
+            "_target_": "monai_cbis.networks.retinanet_detector",
+            "network": "@network_def",
+            "anchor_sizes": "@anchor_sizes",
+            "feature_map_scales": [1, 2, 4, 8],
+            "score_thresh": 0.02,
+            "nms_thresh": 0.22,
+            "detections_per_img": 100,
+            "window_size": "@long_side",
+        }
+    }
+
+
+#: Lesion boxes on full mammograms: COCO AP at IoU 0.1 (key metric) and 0.5 on the detector's boxes; the report is
+#: the lesion-level one (FROC, mAP, breakdown). MONAI's detection engines, a list-of-items batch (no collation), and
+#: images whose masks give no box left out and counted before the loader.
+DETECTION = BundleFamily(
+    name="detection",
+    metrics={
+        "val_map_0.1": {"_target_": "monai_cbis.engines.DetectionAP", "iou": 0.1},
+        "val_map_0.5": {"_target_": "monai_cbis.engines.DetectionAP", "iou": 0.5},
+    },
+    validation_postprocessing=(),
+    report_handler={
+        "_target_": "monai_cbis.evaluation.DetectionReportHandler",
+        "output_dir": "@output_dir",
+        "gt_box_key": "label.box",
+        "num_overlays": 8,
+    },
+    report_level_args=lambda level: {"lesions": lesion_rows_config()},
+    items_target="mask",
+    pred_output=_detection_output,
+    eval_metrics=("froc_mean_sensitivity", "sensitivity_at_1fp", "map_at_iou_0.1"),
+    inference_postprocessing=_detection_inference,
+    loss={"_target_": "monai_cbis.engines.DetectionLoss"},
+    inference_handlers=(
+        {
+            "_target_": "monai_cbis.handlers.DetectionWriter",
+            "output_dir": "@output_dir",
+            "data_root": "$monai_cbis.data.inference_inputs.inference_root(@dataset_dir)",
+            "class_names": "$monai_cbis.transforms.lesion_class_names(@class_key)",
+        },
+    ),
+    size_params=_detection_size,
+    input_shape=lambda spec: ["32*n", "32*n"],
+    components=_detection_components,
+    trainer_target="monai_cbis.engines.DetectionTrainer",
+    evaluator_target="monai_cbis.engines.DetectionEvaluator",
+    engine_args={"detector": "@detector"},
+    inferer={"_target_": "monai_cbis.engines.DetectorInferer", "detector": "@detector"},
+    collate_fn="$monai.data.utils.no_collation",
+    items_filter={"_target_": "monai_cbis.transforms.box_items"},
+)
+
 #: family name -> family. A new family is one :class:`BundleFamily` added here.
-FAMILIES: dict[str, BundleFamily] = {f.name: f for f in (SEGMENTATION, CLASSIFICATION)}
+FAMILIES: dict[str, BundleFamily] = {f.name: f for f in (SEGMENTATION, CLASSIFICATION, DETECTION)}
 
 
 def get_family(name: str) -> BundleFamily:

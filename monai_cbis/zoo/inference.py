@@ -71,7 +71,7 @@ def inference_config(spec: BundleSpec) -> dict:
     if level.reads_datalist:
         cfg["datalist"] = ""
         cfg["task"] = spec.task
-    cfg["image_size"] = [spec.image_size, spec.image_size]
+    cfg.update(family.size_params(spec))
     cfg.update(spec.extra_params)
     cfg.update(
         {
@@ -85,6 +85,7 @@ def inference_config(spec: BundleSpec) -> dict:
             "device": "$torch.device('cuda:0' if torch.cuda.is_available() else 'cpu')",
             "network_def": spec.network_def(False),
             "network": "$@network_def.to(@device)",
+            **family.components(spec),
             "preset": spec.preset_config(**spec.inference_preset_args),
             "preprocessing": "$@preset.inference()",
             "inputs": dict(level.inference_items),
@@ -96,8 +97,9 @@ def inference_config(spec: BundleSpec) -> dict:
                 "batch_size": 1,
                 "shuffle": False,
                 "num_workers": 0,
+                **({"collate_fn": family.collate_fn} if family.collate_fn is not None else {}),
             },
-            "inferer": {"_target_": "SimpleInferer"},
+            "inferer": dict(family.inferer),
             "postprocessing": {"_target_": "Compose", "transforms": family.inference_postprocessing(spec, level)},
             "handlers": [
                 *_load_model("$@bundle_root + '/models/model.pt'"),
@@ -105,13 +107,14 @@ def inference_config(spec: BundleSpec) -> dict:
                 *family.inference_handlers,
             ],
             "evaluator": {
-                "_target_": "SupervisedEvaluator",
+                "_target_": family.evaluator_target,
                 "device": "@device",
                 "val_data_loader": "@dataloader",
                 "network": "@network",
                 "inferer": "@inferer",
                 "postprocessing": "@postprocessing",
                 "val_handlers": "@handlers",
+                **family.engine_args,
             },
             "initialize": ["$monai.utils.set_determinism(seed=0)"],
             "run": ["$@evaluator.run()"],

@@ -17,12 +17,13 @@ _SCHEMA = "https://github.com/Project-MONAI/MONAI-extra-test-data/releases/downl
 
 
 def _image_input(spec: BundleSpec) -> dict:
+    family = get_family(spec.family)
     return {
         "type": "image",
         "format": "magnitude",
         "modality": "MG",
         "num_channels": spec.input_channels,
-        "spatial_shape": [spec.image_size, spec.image_size],
+        "spatial_shape": family.input_shape(spec),
         "dtype": "float32",
         "value_range": list(spec.input_range),
         "is_patch_data": False,

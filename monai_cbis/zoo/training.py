@@ -40,6 +40,27 @@ def skipped_report_config(output_file: str) -> dict:
     return {"_target_": "monai_cbis.evaluation.SkippedFilesHandler", "skipped": "@skipped", "output_file": output_file}
 
 
+def _items(section: str, family: BundleFamily) -> dict:
+    """``items`` (and ``readable_items`` before a family's screening step) of a train / validate section."""
+    readable = readable_items_config(section)
+    if family.items_filter is None:
+        return {"items": readable}
+    screened = {
+        **family.items_filter,
+        "items": f"@{section}#readable_items",
+        "transform": f"@{section}#preprocessing",
+        "cache_dir": "@cache_dir",
+        "skipped": "@skipped",
+    }
+    return {"readable_items": readable, "items": screened}
+
+
+def _loader(loader: dict, family: BundleFamily) -> dict:
+    if family.collate_fn is not None:
+        loader["collate_fn"] = family.collate_fn
+    return loader
+
+
 def _dataset(section: str) -> dict:
     return {
         "_target_": "monai_cbis.transforms.cached_dataset",
@@ -115,7 +136,7 @@ def _parameters(spec: BundleSpec, family: BundleFamily) -> dict:
         "split": "patient",
         "seed": 0,
         "val_frac": 0.2,
-        "image_size": [spec.image_size, spec.image_size],
+        **family.size_params(spec),
         **spec.extra_params,
         "epochs": spec.epochs,
         "batch_size": spec.batch_size,
@@ -148,9 +169,10 @@ def _train_section(spec: BundleSpec, family: BundleFamily) -> dict:
     }
     if level.drop_last:
         loader["drop_last"] = True
+    _loader(loader, family)
     train: dict = {
         "section_items": level.items(spec, family, "training", True),
-        "items": readable_items_config("train"),
+        **_items("train", family),
         "preprocessing": "$@preset.train()",
         "dataset": _dataset("train"),
     }
@@ -160,10 +182,10 @@ def _train_section(spec: BundleSpec, family: BundleFamily) -> dict:
     train.update(
         {
             "dataloader": loader,
-            "inferer": {"_target_": "SimpleInferer"},
+            "inferer": dict(family.inferer),
             "handlers": _train_handlers(family),
             "trainer": {
-                "_target_": "SupervisedTrainer",
+                "_target_": family.trainer_target,
                 "max_epochs": "@epochs",
                 "device": "@device",
                 "train_data_loader": "@train#dataloader",
@@ -173,6 +195,7 @@ def _train_section(spec: BundleSpec, family: BundleFamily) -> dict:
                 "inferer": "@train#inferer",
                 "amp": "@amp",
                 "train_handlers": "@train#handlers",
+                **family.engine_args,
             },
         }
     )
@@ -183,17 +206,20 @@ def _validate_section(spec: BundleSpec, family: BundleFamily) -> dict:
     split = "monai_cbis.handlers.split_key_metric(@validate#metrics, @key_metric)"
     return {
         "section_items": get_level(spec.level).items(spec, family, "validation", True),
-        "items": readable_items_config("validate"),
+        **_items("validate", family),
         "preprocessing": "$@preset.inference()",
         "dataset": _dataset("validate"),
-        "dataloader": {
-            "_target_": "DataLoader",
-            "dataset": "@validate#dataset",
-            "batch_size": "@batch_size",
-            "shuffle": False,
-            "num_workers": "@num_workers",
-        },
-        "inferer": {"_target_": "SimpleInferer"},
+        "dataloader": _loader(
+            {
+                "_target_": "DataLoader",
+                "dataset": "@validate#dataset",
+                "batch_size": "@batch_size",
+                "shuffle": False,
+                "num_workers": "@num_workers",
+            },
+            family,
+        ),
+        "inferer": dict(family.inferer),
         "postprocessing": {"_target_": "Compose", "transforms": list(family.validation_postprocessing)},
         "metrics": dict(family.metrics),
         "key_metric": f"${split}[0]",
@@ -210,7 +236,7 @@ def _validate_section(spec: BundleSpec, family: BundleFamily) -> dict:
             },
         ],
         "evaluator": {
-            "_target_": "SupervisedEvaluator",
+            "_target_": family.evaluator_target,
             "device": "@device",
             "val_data_loader": "@validate#dataloader",
             "network": "@network",
@@ -220,6 +246,7 @@ def _validate_section(spec: BundleSpec, family: BundleFamily) -> dict:
             "additional_metrics": "@validate#additional_metrics",
             "val_handlers": "@validate#handlers",
             "amp": "@amp",
+            **family.engine_args,
         },
     }
 
@@ -234,6 +261,7 @@ def train_config(spec: BundleSpec) -> dict:
             "device": "$torch.device('cuda:0' if torch.cuda.is_available() else 'cpu')",
             "network_def": spec.network_def("@use_imagenet_pretrain"),
             "network": "$@network_def.to(@device)",
+            **family.components(spec),
             "preset": spec.preset_config(),
             "loss": family.loss_config(spec),
             "optimizer": {"_target_": "torch.optim.Adam", "params": family.optimizer_params, "lr": "@learning_rate"},

@@ -27,16 +27,16 @@ def _configs(spec) -> dict:
 
 
 def test_families_are_registered_by_name_and_every_spec_has_one():
-    assert list(FAMILIES) == ["segmentation", "classification"]
+    assert list(FAMILIES) == ["segmentation", "classification", "detection"]
     assert all(f.name == name for name, f in FAMILIES.items())
     assert {s.family for s in SPECS.values()} == set(FAMILIES)
 
 
 def test_unknown_family_is_a_clear_error_listing_the_options():
-    with pytest.raises(ValueError, match=r"'detection', available options are \['segmentation', 'classification'\]"):
-        get_family("detection")
+    with pytest.raises(ValueError, match=r"'keypoints', available options are \['segmentation', 'class"):
+        get_family("keypoints")
     with pytest.raises(ValueError, match="available options"):
-        dataclasses.replace(SPECS["unet_roi"], family="detection")
+        dataclasses.replace(SPECS["unet_roi"], family="keypoints")
 
 
 @pytest.mark.parametrize(
@@ -44,6 +44,7 @@ def test_unknown_family_is_a_clear_error_listing_the_options():
     [
         ("segmentation", "val_mean_dice", ["val_mean_dice", "val_mean_iou"]),
         ("classification", "val_auc", ["val_auc", "val_accuracy"]),
+        ("detection", "val_map_0.1", ["val_map_0.1", "val_map_0.5"]),
     ],
 )
 def test_key_metric_is_the_first_metric(name, key, names):
@@ -131,3 +132,24 @@ def test_family_is_a_frozen_dataclass():
     assert dataclasses.is_dataclass(BundleFamily)
     with pytest.raises(dataclasses.FrozenInstanceError):
         get_family("segmentation").name = "x"
+
+
+def test_detection_engines_inferer_collation_and_screening_come_from_the_family():
+    """The detector's bundle differs from the others only through its family object: its engines, the detector
+    component, list collation, the box screening of train / validate items and the long-side size parameter."""
+    spec = SPECS["retinanet_detection"]
+    cfg = _configs(spec)
+    train = cfg["configs/train.json"]
+    assert train["train"]["trainer"]["_target_"] == "monai_cbis.engines.DetectionTrainer"
+    assert train["validate"]["evaluator"]["_target_"] == "monai_cbis.engines.DetectionEvaluator"
+    assert train["train"]["trainer"]["detector"] == "@detector" == train["validate"]["evaluator"]["detector"]
+    assert train["detector"]["network"] == "@network_def"
+    assert train["train"]["dataloader"]["collate_fn"] == "$monai.data.utils.no_collation"
+    assert train["train"]["items"]["_target_"] == "monai_cbis.transforms.box_items"
+    assert train["train"]["items"]["items"] == "@train#readable_items"
+    assert "image_size" not in train and train["long_side"] == spec.image_size
+    infer = cfg["configs/inference.json"]
+    assert infer["detector"]["window_size"] == "@long_side"  # MONAI Label runs detectors with use_inferer=True
+    assert infer["handlers"][-1]["_target_"] == "monai_cbis.handlers.DetectionWriter"
+    other = _configs(SPECS["unet_effb3"])["configs/train.json"]
+    assert "collate_fn" not in other["train"]["dataloader"] and "readable_items" not in other["train"]

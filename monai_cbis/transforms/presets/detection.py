@@ -122,7 +122,6 @@ class DetectionSettings(PresetSettings):
             RandZoomBoxd(
                 image_keys=img,
                 box_keys=box,
-                label_keys=lab,
                 box_ref_image_keys=img,
                 prob=p["zoom_prob"],
                 min_zoom=p["zoom"][0],
