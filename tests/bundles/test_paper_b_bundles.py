@@ -11,7 +11,14 @@ import re
 
 import pytest
 import torch
-from bundle_workflow import checked_classification_report, checked_segmentation_report, config_workflow, raised, run
+from bundle_workflow import (
+    checked_classification_report,
+    checked_lesion_report,
+    checked_segmentation_report,
+    config_workflow,
+    raised,
+    run,
+)
 from monai.bundle import ConfigWorkflow, ckpt_export, verify_net_in_out
 from PIL import Image
 from scratch import scratch_dir
@@ -90,6 +97,17 @@ def test_train_evaluate_and_export(name, data, tmp_path):
         assert len(rows) == sum(r.abnormality_type == "mass" for r in tests)
         assert all(int(r["label_lesion_pixels"]) > 0 and int(r["total_pixels"]) == SIZE * SIZE for r in rows)
         assert len(os.listdir(os.path.join(root, "eval", "overlays"))) == min(len(rows), 8)
+        # lesion level per crop: each crop's lesion carries its own CSV row (the label file is the row's mask)
+        films: dict[str, list[dict]] = {}
+        for r in tests:
+            if r.abnormality_type == "mass":
+                films.setdefault(r.full_image, []).append(vars(r))
+        lesion_level, lesions = checked_lesion_report(os.path.join(root, "eval"), films)
+        assert lesion_level["lesions_from"].startswith("one per connected component of the item's ROI mask")
+        masks = {os.path.realpath(r.full_image): {(x.abnormality_type, x.pathology) for x in tests
+                                                  if x.full_image == r.full_image} for r in tests}  # fmt: skip
+        assert all((x["abnormality_type"], x["pathology"]) in masks[os.path.realpath(x["image"])] for x in lesions)
+        assert {x["abnormality_type"] for x in lesions} == {"mass"}  # never "mixed": one row per crop
         if name in LEARNING:  # it learned: the loss fell every epoch, and the test Dice beats any constant mask
             losses = [float(r["train_loss"]) for r in history]
             assert all(b < a for a, b in zip(losses, losses[1:], strict=False)), losses
