@@ -128,6 +128,10 @@ def segmentation_from_mask(source, mask: np.ndarray, algorithm: Algorithm):
             omit_empty_frames=False,  # one frame even when nothing was found: "no lesion" is a result too
         )
     seg.SeriesDescription = f"{algorithm.name} {algorithm.version} lesion segmentation"[:64]
+    if "FrameOfReferenceUID" not in seg and "PatientOrientation" not in seg:
+        # type 2C of the General Image module when there is no frame of reference (dciodvfy reports its absence):
+        # the film's own orientation (the SEG has its pixel grid), empty when the film has none, as CBIS-DDSM's
+        seg.PatientOrientation = source.get("PatientOrientation", "")
     return seg
 
 

@@ -6,7 +6,7 @@ import pytest
 from docstring_examples import modules_with_examples, run_examples
 
 PACKAGE = "monai_cbis.outputs"
-MODULES = ["__init__", "dicom_source", "dicom_seg", "formats"]
+MODULES = ["__init__", "dicom_source", "dicom_seg", "dicom_sr", "formats"]
 
 
 @pytest.mark.parametrize("name", MODULES)
