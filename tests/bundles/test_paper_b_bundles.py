@@ -62,14 +62,24 @@ def quick(name: str) -> dict:
 LEARNING = {"unet_roi": {"epochs": 3, "batch_size": 1}}
 
 _trained: dict[str, str] = {}
+_models_written: dict[str, list[str]] = {}
 
 
 def trained(name: str, data) -> str:
-    """Train once per bundle and module (one epoch, or the LEARNING run); return the bundle root."""
+    """Train once per bundle and module (one epoch, or the LEARNING run); return the bundle root.
+
+    The epoch checkpoints are listed, then deleted: the tests that follow read ``models/model.pt`` only, and an
+    epoch checkpoint carries the optimizer state too (about 1 GB for ViT-B/16), on a CI disk that is not large.
+    """
     if name not in _trained:
         root = str(data["tmp"] / name)
         run(workflow(name, ["train.json"], "train", bundle_root=root, dataset_dir=data["root"],
                      cache_dir=data["cache"], **{**quick(name), **LEARNING.get(name, {})}))  # fmt: skip
+        models = os.path.join(root, "models")
+        _models_written[name] = sorted(os.listdir(models))
+        for f in _models_written[name]:
+            if f.startswith("checkpoint_epoch="):
+                os.remove(os.path.join(models, f))
         _trained[name] = root
     return _trained[name]
 
@@ -83,7 +93,7 @@ def _history(root: str) -> list[dict]:
 def test_train_evaluate_and_export(name, data, tmp_path):
     root = trained(name, data)
     epochs = LEARNING.get(name, {}).get("epochs", 1)
-    models = os.listdir(os.path.join(root, "models"))
+    models = _models_written[name]
     assert "model.pt" in models and f"checkpoint_epoch={epochs}.pt" in models
     history = _history(root)
     assert [int(r["epoch"]) for r in history] == list(range(1, epochs + 1))
