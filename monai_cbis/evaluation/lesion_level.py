@@ -153,23 +153,36 @@ def _size_groups(values: np.ndarray, unit: str) -> tuple[list[str], list[float]]
     return [names[i] for i in idx], edges
 
 
+def _per_cluster(boot, clusters, positions: np.ndarray, width: int) -> np.ndarray:
+    """``(n_clusters, width)`` counts of rows per cluster and position."""
+    idx = boot.cluster_index(clusters) if len(clusters) else np.zeros(0, np.int64)
+    flat = np.bincount(idx * width + positions, minlength=boot.n_clusters * width) if idx.size else None
+    return np.zeros((boot.n_clusters, width)) if flat is None else flat.reshape(boot.n_clusters, width).astype(float)
+
+
 def _froc_ci(boot, found, found_cl, fps, fp_cl, image_cl, rates) -> tuple[np.ndarray, np.ndarray]:
-    """Per resample: the sensitivity at each rate ``(B, R)`` and their mean ``(B,)`` (NaN: no lesion drawn)."""
-    thresholds = np.unique(np.concatenate([found[np.isfinite(found)], fps]))[::-1]
-    t = thresholds.size
-    pos_found = np.where(np.isfinite(found), np.searchsorted(-thresholds, -found, side="left"), t)
-    pos_fp = np.searchsorted(-thresholds, -fps, side="left")
-    w_les, w_fp, w_img = boot.row_weights(found_cl), boot.row_weights(fp_cl), boot.row_weights(image_cl)
-    rates_a = np.asarray(rates, np.float64)
-    at = np.full((boot.n_resamples, rates_a.size), np.nan)
-    for b in range(boot.n_resamples):
-        n_les, n_img = w_les[b].sum(), w_img[b].sum()
-        if n_les <= 0 or n_img <= 0:
-            continue
-        f = np.concatenate([[0.0], np.cumsum(np.bincount(pos_found, weights=w_les[b], minlength=t + 1)[:t])])
-        p = np.concatenate([[0.0], np.cumsum(np.bincount(pos_fp, weights=w_fp[b], minlength=t + 1)[:t])])
-        last = np.searchsorted(p / n_img, rates_a, side="right") - 1
-        at[b] = f[np.clip(last, 0, None)] / n_les
+    """Per resample: the sensitivity at each rate ``(B, R)`` and their mean ``(B,)`` (NaN: no lesion drawn).
+
+    The sensitivity only rises where a lesion is found, so the curve of a resample is read at the lesions' found
+    scores alone (E events): counts per woman and event, weighted by the draws, one matrix product per quantity.
+    """
+    events = np.unique(found[np.isfinite(found)])[::-1]  # descending
+    e = events.size
+    # a lesion counts from its own event on; a false mark from the first event whose threshold it reaches
+    pos_found = np.where(np.isfinite(found), np.searchsorted(-events, -found, side="left"), e).astype(np.int64)
+    pos_fp = np.searchsorted(-events, -fps, side="left").astype(np.int64)
+    w = boot.weights.astype(np.float64)
+    found_at = np.cumsum(w @ _per_cluster(boot, found_cl, pos_found, e + 1), axis=1)[:, :e]
+    fp_at = np.cumsum(w @ _per_cluster(boot, fp_cl, pos_fp, e + 1), axis=1)[:, :e]
+    n_les = w @ _per_cluster(boot, found_cl, np.zeros(len(found_cl), np.int64), 1)[:, 0]
+    n_img = w @ _per_cluster(boot, image_cl, np.zeros(len(image_cl), np.int64), 1)[:, 0]
+    at = np.full((boot.n_resamples, len(rates)), np.nan)
+    ok = (n_les > 0) & (n_img > 0)
+    rows = np.arange(boot.n_resamples)
+    for i, r in enumerate(rates):
+        k = (fp_at <= float(r) * n_img[:, None]).sum(axis=1)  # events within the budget (fp_at never falls)
+        hit = np.where(k > 0, found_at[rows, np.clip(k - 1, 0, None)] if e else 0.0, 0.0)
+        at[ok, i] = hit[ok] / n_les[ok]
     return at, at.mean(axis=1)
 
 

@@ -105,3 +105,25 @@ def test_attributes_from_rows():
     assert woman == "P_9" and fields[0]["pathology"] == "BENIGN" and fields[0]["subtlety"] is None
     with pytest.raises(ValueError, match="Unsupported match_by"):
         LesionAttributes(rows, match_by="woman")
+
+
+def test_bootstrap_curve_with_every_woman_once_is_the_froc():
+    """The resampled FROC (read at the lesions' found scores only) equals the point FROC when each woman is drawn
+    exactly once, and doubling every woman changes nothing."""
+    from monai_cbis.evaluation.bootstrap import ClusterBootstrap
+    from monai_cbis.evaluation.froc import FP_RATES, froc
+    from monai_cbis.evaluation.lesion_level import _froc_ci
+
+    rng = np.random.default_rng(3)
+    found = np.where(rng.uniform(size=30) < 0.7, rng.uniform(size=30), -np.inf)
+    found[:3] = [0.5, 0.5, 0.2]  # ties
+    fps = np.concatenate([rng.uniform(size=50), [0.5, 0.2]])  # ties with found scores
+    les_cl = [f"P_{i % 12}" for i in range(30)]
+    fp_cl = [f"P_{i % 15}" for i in range(52)]
+    img_cl = [f"P_{i % 15}" for i in range(40)]
+    boot = ClusterBootstrap(img_cl, n_resamples=2, seed=0)
+    boot.weights = np.array([np.ones(boot.n_clusters), 2 * np.ones(boot.n_clusters)])
+    at, mean = _froc_ci(boot, found, les_cl, fps, fp_cl, img_cl, FP_RATES)
+    expected = froc(found, fps, n_images=40)["sensitivity"]
+    assert at[0].tolist() == pytest.approx(expected) and at[1].tolist() == pytest.approx(expected)
+    assert mean[0] == pytest.approx(np.mean(expected))
