@@ -6,6 +6,10 @@ optimizer, LR scheduler and trainer, every trainer handler that declares a ``res
 of the validator's best-model ``CheckpointSaver`` (so a resumed epoch that validates worse does not overwrite
 ``models/model.pt``). ``--resume true`` loads the newest ``checkpoint_epoch=N.pt`` back into all of them.
 
+A run that selects no best model (its validation list is empty, as MONAI Label's ``val_split`` 0 makes it, or it
+never validates) still leaves ``models/model.pt``: the final weights, with a log line saying so, because that is
+the file evaluation, inference, ``ckpt_export`` and MONAI Label load.
+
 The handlers are found on the engines at ``STARTED`` rather than named in the config: bundle handler lists must
 stay lists of component dicts (MONAI's ``check_properties`` and MONAI Label's train task read them that way), and
 MONAI Label prepends a handler, so an index reference into the list would point at the wrong one.
@@ -138,6 +142,9 @@ class ResumableCheckpoint:
         validator: the evaluator whose ``best_metric`` and ``best_metric_epoch`` are saved and restored, with the
             record of the best score of its ``CheckpointSaver`` with ``save_key_metric=True``.
         best_saver: that ``CheckpointSaver``, when it is not attached to ``validator`` (found there otherwise).
+        best_filename: the best-model file of ``ckpt_dir`` (the saver's ``key_metric_filename``). When training
+            ends and ``validator`` never selected a best model, the final ``save_dict["model"]`` weights are
+            written there instead (rank 0), in the saver's layout (the bare ``state_dict``).
 
     Raises:
         FileNotFoundError: (at ``attach``) ``resume`` is true but ``ckpt_dir`` holds no checkpoint.
@@ -160,12 +167,13 @@ class ResumableCheckpoint:
         final_filename: str = "model_final.pt",
         validator: Engine | None = None,
         best_saver=None,
+        best_filename: str = "model.pt",
     ) -> None:
         if n_saved < 1:
             raise ValueError(f"n_saved must be >= 1, got {n_saved}.")
         self.ckpt_dir, self.save_dict, self.resume = ckpt_dir, dict(save_dict), bool(resume)
         self.map_location, self.n_saved, self.final_filename = map_location, int(n_saved), final_filename
-        self.validator, self.best_saver = validator, best_saver
+        self.validator, self.best_saver, self.best_filename = validator, best_saver, best_filename
         if best_saver is not None:
             _BestSaverRecord(best_saver)  # fail early on a saver without a key metric
         self.load_path = ""
@@ -265,14 +273,29 @@ class ResumableCheckpoint:
             self._save(state, _PATTERN.format(engine.state.epoch))
             self._prune(keep_up_to=engine.state.epoch)
 
+    def _no_best_model(self) -> str | None:
+        """Why the validator selected no best model in this run (resumed runs included), or None when it did."""
+        if self.validator is None:
+            return None
+        if has_no_validation_data(self.validator):
+            return "The validation list was empty"
+        if int(getattr(self.validator.state, "best_metric_epoch", -1)) < 0:
+            return "The validator never ran (is val_interval larger than the epochs?)"
+        return None
+
     def save_final(self, engine: Engine) -> None:
-        """Write ``final_filename`` (rank 0); say so when there was nothing to validate (``model.pt`` not written)."""
+        """Write ``final_filename`` (rank 0); when no best model was selected, also ``best_filename`` (the final
+        weights), saying so."""
         state = self.state_dict(engine)
         if _rank() == 0:
             self._save(state, self.final_filename)
             engine.logger.info(f"Train completed, saved final checkpoint: {self.final_filename} in {self.ckpt_dir}")
-        if self.validator is not None and has_no_validation_data(self.validator):
-            engine.logger.info(
-                "The validation list was empty: no best model was selected (models/model.pt not updated); the last "
-                f"weights are in {os.path.join(self.ckpt_dir, self.final_filename)}."
-            )
+        why = self._no_best_model()
+        if why is None or "model" not in state:
+            return
+        if _rank() == 0:
+            self._save(state["model"], self.best_filename)
+        engine.logger.info(
+            f"{why}: no best model was selected, so {os.path.join(self.ckpt_dir, self.best_filename)} holds the "
+            f"final weights (epoch {engine.state.epoch}), as {self.final_filename} does."
+        )

@@ -35,9 +35,13 @@ def readable_items_config(section: str, dataset_dir: str = "@data_root", cache_d
     }
 
 
-def skipped_report_config(output_file: str) -> dict:
-    """The handler that logs the run's skipped rows and files by reason and writes their list to ``output_file``."""
-    return {"_target_": "monai_cbis.evaluation.SkippedFilesHandler", "skipped": "@skipped", "output_file": output_file}
+def skipped_report_config(output_file: str, require_data: bool = False) -> dict:
+    """The handler that logs the run's skipped rows and files by reason and writes their list to ``output_file``;
+    with ``require_data`` it also stops a run whose loader yields no batch, saying why."""
+    cfg = {"_target_": "monai_cbis.evaluation.SkippedFilesHandler", "skipped": "@skipped", "output_file": output_file}
+    if require_data:
+        cfg["require_data"] = True
+    return cfg
 
 
 def _items(section: str, family: BundleFamily) -> dict:
@@ -106,7 +110,7 @@ def _train_handlers(family: BundleFamily) -> list[dict]:
             "tag_name": "train_loss",
             "output_transform": _FROM_LOSS,
         },
-        skipped_report_config("@skipped_file"),
+        skipped_report_config("@skipped_file", require_data=True),
         {
             "_target_": "monai_cbis.evaluation.TrainingCurvesHandler",
             "output_dir": "@output_dir",

@@ -48,18 +48,48 @@ def _train(tmp_path, val_items: int, metric_name: str = "val_mse", epochs: int =
     ran = []
     trainer.add_event_handler(Events.EPOCH_COMPLETED, lambda e: ran.append(e.state.epoch))
     trainer.run()
-    return ran, validator
+    return ran, validator, net
 
 
 def test_empty_validation_list_trains_and_says_once_what_it_skipped(tmp_path, caplog):
     with caplog.at_level(logging.INFO):
-        ran, validator = _train(tmp_path, val_items=0)
+        ran, validator, net = _train(tmp_path, val_items=0)
     assert ran == [1, 2] and has_no_validation_data(validator) and validator.state.metrics == {}
     skips = [r.getMessage() for r in caplog.records if "the validation list is empty" in r.getMessage()]
     assert len(skips) == 2  # one line each (not one per epoch): the LR plateau and early stopping
     assert any("ReduceLROnPlateau" in s for s in skips) and any("early stopping" in s for s in skips)
-    assert any("no best model was selected" in r.getMessage() for r in caplog.records)
-    assert sorted(os.listdir(tmp_path)) == ["checkpoint_epoch=2.pt", "model_final.pt"]  # no model.pt
+    # no best model was selected, so model.pt (what evaluation, inference and MONAI Label load) holds the final weights
+    said = [r.getMessage() for r in caplog.records if "no best model was selected" in r.getMessage()]
+    assert len(said) == 1 and "The validation list was empty" in said[0] and "final weights (epoch 2)" in said[0]
+    assert sorted(os.listdir(tmp_path)) == ["checkpoint_epoch=2.pt", "model.pt", "model_final.pt"]
+    saved = torch.load(tmp_path / "model.pt", weights_only=True)
+    assert sorted(saved) == sorted(net.state_dict())  # the saver's layout: the bare state dict
+    assert all(torch.equal(saved[k], v) for k, v in net.state_dict().items())
+    assert all(torch.equal(saved[k], v) for k, v in torch.load(tmp_path / "model_final.pt")["model"].items())
+
+
+def test_a_run_with_validation_keeps_its_best_model_and_a_run_that_never_validates_saves_the_final_one(tmp_path):
+    ran, validator, net = _train(tmp_path / "validated", val_items=2, epochs=3)
+    assert validator.state.best_metric_epoch >= 1
+    best = torch.load(tmp_path / "validated" / "model.pt", weights_only=True)
+    final = torch.load(tmp_path / "validated" / "model_final.pt", weights_only=True)["model"]
+    assert set(best) == set(final)  # written by the best-model saver, not replaced at the end
+    if validator.state.best_metric_epoch < ran[-1]:
+        assert any(not torch.equal(best[k], final[k]) for k in best)
+
+    # validation every 5 epochs in a 2-epoch run (the plateau and early stopping need a metric every epoch: left out)
+    never = tmp_path / "never"
+    best_saver = CheckpointSaver(str(never), {"model": net}, save_key_metric=True, key_metric_filename="model.pt")
+    metric = MeanSquaredError(output_transform=from_engine(["pred", "label"]))
+    validator = SupervisedEvaluator(
+        torch.device("cpu"), _loader(2), net, key_val_metric={"val_mse": metric}, val_handlers=[best_saver]
+    )
+    handlers = [ResumableCheckpoint(str(never), {"model": net}, validator=validator), ValidationHandler(5, validator)]
+    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    SupervisedTrainer(torch.device("cpu"), 2, _loader(4), net, opt, torch.nn.MSELoss(), train_handlers=handlers).run()
+    assert not has_no_validation_data(validator) and validator.state.best_metric_epoch == -1
+    saved = torch.load(never / "model.pt", weights_only=True)
+    assert all(torch.equal(saved[k], v) for k, v in net.state_dict().items())
 
 
 def test_a_metric_name_the_validator_does_not_have_is_still_an_error(tmp_path):

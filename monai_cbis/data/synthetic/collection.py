@@ -194,7 +194,9 @@ class _Writer:
         return path
 
 
-def _write_images(plan: Plan, writer: _Writer, seed: int, progress: bool) -> dict[int, tuple[str, str, str]]:
+def _write_images(
+    plan: Plan, writer: _Writer, seed: int, progress: bool, malignant_signal: float = 1.0
+) -> dict[int, tuple[str, str, str]]:
     """Render every film and write its full image(s), masks and crops; returns id(row) -> (full, mask, crop)."""
     images_of_film = defaultdict(list)
     for image in plan.images:
@@ -209,7 +211,7 @@ def _write_images(plan: Plan, writer: _Writer, seed: int, progress: bool) -> dic
         films = tqdm(films, desc="synthetic CBIS-DDSM", unit="film")
     paths: dict[int, tuple[str, str, str]] = {}
     for film in films:
-        rendered = render_film(film, seed)
+        rendered = render_film(film, seed, malignant_signal)
         for image in images_of_film[film.index]:
             full = writer.image(image.file, rendered.pixels, film.bits_stored, film.side)
             for row in rows_of_image[id(image)]:
@@ -233,6 +235,7 @@ def make_synthetic_cbis(
     full_size: bool = False,
     image_size: tuple[int, int] | None = None,
     progress: bool = False,
+    malignant_signal: float = 1.0,
 ) -> SyntheticCollection:
     """Write a synthetic CBIS-DDSM collection with every format quirk and trap of the real one.
 
@@ -250,6 +253,11 @@ def make_synthetic_cbis(
         full_size: realistic films of about 5000 x 3000 (rows x columns) instead of about 640 x 400.
         image_size: ``(rows, columns)`` base size (each film is jittered by up to 6 %); overrides ``full_size``.
         progress: show a progress bar over films (tqdm).
+        malignant_signal: multiplies the intensity MALIGNANT lesions add to the film. 1 (the default) draws them as
+            described in :mod:`~monai_cbis.data.synthetic.drawing` (pathology shows in shape and margin only).
+            -1 draws them dark on the tissue, the opposite of the bright benign lesions: an easy set, where a
+            classifier from scratch tells pathology apart within a few CPU seconds (the classifier learning test
+            uses it); not a property of real mammograms.
 
     Returns:
         SyntheticCollection: paths and the truth, one :class:`SyntheticRow` per CSV row.
@@ -267,11 +275,13 @@ def make_synthetic_cbis(
         >>> tmp.cleanup()
     """
     base_size = _check_args(out_dir, layout, cases, seed, full_size, image_size, progress)
+    if isinstance(malignant_signal, bool) or not isinstance(malignant_signal, numbers.Real):
+        raise ValueError(f"malignant_signal must be a number (1: as drawn, -1: dark), got {malignant_signal!r}.")
     root = os.path.abspath(os.fspath(out_dir))
     plan = make_plan(int(cases), int(seed), base_size)
     prepare_out_dir(root)
     writer = _Writer(root, layout)
-    paths = _write_images(plan, writer, int(seed), bool(progress))
+    paths = _write_images(plan, writer, int(seed), bool(progress), float(malignant_signal))
 
     csv_dir = os.path.join(root, "csv") if layout == "kaggle" else root
     csv_files: dict[str, str] = {}
@@ -302,6 +312,7 @@ def make_synthetic_cbis(
         "seed": int(seed),
         "full_size": bool(full_size),
         "image_size": list(base_size),
+        "malignant_signal": float(malignant_signal),
     }
     manifest = {"generator": _GENERATOR, "format_version": _FORMAT_VERSION, "params": params, **asdict(coll)}
     atomic_write(coll.manifest_path, (json.dumps(manifest, indent=1) + "\n").encode("utf-8"))

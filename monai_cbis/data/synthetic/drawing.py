@@ -284,8 +284,11 @@ def _place(g: _Breast, extent: float, placed: list[tuple[float, float, float]], 
     return None
 
 
-def _add_lesion(img, breast, g: _Breast, lesion: Lesion, seed: int, placed, rng) -> PlacedLesion:
+def _add_lesion(
+    img, breast, g: _Breast, lesion: Lesion, seed: int, placed, rng, malignant_signal: float = 1.0
+) -> PlacedLesion:
     scale = g.cols / 400.0
+    gain = np.float32(malignant_signal if lesion.malignant else 1.0)
     draw = draw_mass if lesion.abn_type == "mass" else draw_calc_cluster
     for _attempt in range(6):
         patch = draw(lesion.malignant, scale, np.random.default_rng([seed, 2, lesion.key]), rng)
@@ -301,7 +304,7 @@ def _add_lesion(img, breast, g: _Breast, lesion: Lesion, seed: int, placed, rng)
                 continue
             if not breast[top : top + size, left : left + size][patch.mask > 0].all():
                 continue
-            img[top : top + size, left : left + size] += patch.signal
+            img[top : top + size, left : left + size] += patch.signal * gain
             placed.append((centre[0], centre[1], patch.extent))
             ys, xs = np.nonzero(patch.mask)
             y0, y1, x0, x1 = top + ys.min(), top + ys.max() + 1, left + xs.min(), left + xs.max() + 1
@@ -357,16 +360,18 @@ def _border_and_label(img: np.ndarray, breast: np.ndarray, g: _Breast, rng: np.r
             img[:, :width] = value
 
 
-def render_film(film: Film, seed: int) -> RenderedFilm:
+def render_film(film: Film, seed: int, malignant_signal: float = 1.0) -> RenderedFilm:
     """Render one film with all its lesions (of both types) and quantise it to the film's bit depth.
 
     Deterministic in ``(seed, film.index)`` and the lesion keys, whatever order films are rendered in.
+    ``malignant_signal`` multiplies the intensity that MALIGNANT lesions add (1: as drawn; -1: dark lesions, an
+    easy pathology cue, see :func:`~monai_cbis.data.synthetic.make_synthetic_cbis`).
     """
     rng = np.random.default_rng([seed, 1, film.index])
     g = _geometry(film, rng)
     img, breast = _tissue(g, film.density, rng)
     placed: list[tuple[float, float, float]] = []
-    lesions = {les.key: _add_lesion(img, breast, g, les, seed, placed, rng) for les in film.lesions}
+    lesions = {les.key: _add_lesion(img, breast, g, les, seed, placed, rng, malignant_signal) for les in film.lesions}
     _border_and_label(img, breast, g, rng)
     img += rng.standard_normal(img.shape, dtype=np.float32) * np.float32(0.006)
     np.clip(img, 0.0, 1.0, out=img)
