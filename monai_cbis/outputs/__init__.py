@@ -12,7 +12,14 @@ from __future__ import annotations
 
 from .dicom_seg import SEGMENT_LABEL, SaveDicomSeg, SaveDicomSegd, segmentation_from_mask, write_dicom_seg
 from .dicom_source import Algorithm, NotADicomSourceError, derived_uid, read_source, save_dicom
-from .dicom_sr import PRIVATE_SCHEME, detection_report, detections_from_report, read_detection_sr, write_detection_sr
+from .dicom_sr import (
+    PRIVATE_SCHEME,
+    SaveDicomSRd,
+    detection_report,
+    detections_from_report,
+    read_detection_sr,
+    write_detection_sr,
+)
 from .formats import DICOM_OUTPUT_FORMATS, inputs_for_output_format
 
 __all__ = [
@@ -23,6 +30,7 @@ __all__ = [
     "SEGMENT_LABEL",
     "SaveDicomSeg",
     "SaveDicomSegd",
+    "SaveDicomSRd",
     "derived_uid",
     "detection_report",
     "detections_from_report",

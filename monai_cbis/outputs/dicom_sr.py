@@ -38,13 +38,23 @@ import hashlib
 import io
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Hashable, Mapping, Sequence
 
 import numpy as np
+from monai.config import KeysCollection
+from monai.data import FolderLayout, MetaTensor
+from monai.transforms import MapTransform
 
 from .dicom_source import Algorithm, derived_uid, quiet_highdicom, read_source, save_dicom
 
-__all__ = ["PRIVATE_SCHEME", "detection_report", "detections_from_report", "read_detection_sr", "write_detection_sr"]
+__all__ = [
+    "PRIVATE_SCHEME",
+    "SaveDicomSRd",
+    "detection_report",
+    "detections_from_report",
+    "read_detection_sr",
+    "write_detection_sr",
+]
 
 #: Coding scheme of label names that have no standard finding-type code here (kept so that they read back).
 PRIVATE_SCHEME = "99MONAICBIS"
@@ -256,3 +266,63 @@ def read_detection_sr(path: str | os.PathLike) -> list[dict]:
     import pydicom
 
     return detections_from_report(pydicom.dcmread(str(path)))
+
+
+def _numpy(value) -> np.ndarray:
+    return np.asarray(value.detach().cpu() if hasattr(value, "detach") else value)
+
+
+class SaveDicomSRd(MapTransform):
+    """Write each item's detections as a DICOM SR (:func:`write_detection_sr`) over the file ``source_key`` was
+    loaded from; the item goes on unchanged. Files are named as the SEG writer names its (MONAI's
+    ``FolderLayout``: the source's path under ``data_root_dir`` mirrored under ``output_dir``), ending
+    ``_<output_postfix>.dcm``: ``out/a/1-1_sr.dcm`` beside ``out/a/1-1.json``.
+
+    Args:
+        keys: the key of the boxes (``[x_min, y_min, x_max, y_max]`` in the source film's pixels, as
+            ``ImageToOriginalBoxd`` leaves them).
+        output_dir: the folder the files go under.
+        algorithm_name, algorithm_version: the bundle's name and version.
+        class_names: the name of each class index (``["mass", "calcification"]``).
+        label_key, score_key: the keys of the class indices and scores.
+        source_key: the key whose ``filename_or_obj`` is the source film.
+        data_root_dir: the part of the source's path not mirrored under ``output_dir``.
+        output_postfix: appended to each file's stem.
+
+    Example (detection post-processing, after the boxes are back on the film)::
+
+        {"_target_": "monai_cbis.outputs.SaveDicomSRd", "keys": "box", "output_dir": "@output_dir",
+         "algorithm_name": "retinanet_detection", "algorithm_version": "0.1.0",
+         "class_names": ["mass", "calcification"]}
+    """
+
+    def __init__(self, keys: KeysCollection, output_dir: str, algorithm_name: str, algorithm_version: str,
+                 class_names: Sequence[str], label_key: str = "label", score_key: str = "label_scores",
+                 source_key: str = "image", data_root_dir: str = "", output_postfix: str = "sr",
+                 allow_missing_keys: bool = False) -> None:  # fmt: skip
+        super().__init__(keys, allow_missing_keys)
+        self.algorithm = Algorithm(algorithm_name, algorithm_version)
+        self.class_names = list(class_names)
+        self.label_key, self.score_key, self.source_key = label_key, score_key, source_key
+        self.layout = FolderLayout(output_dir, postfix=output_postfix, extension=".dcm", parent=False,
+                                   makedirs=False, data_root_dir=data_root_dir)  # fmt: skip
+
+    def __call__(self, data: Mapping[Hashable, object]) -> dict:
+        d = dict(data)
+        source = d.get(self.source_key)
+        source_path = source.meta.get("filename_or_obj") if isinstance(source, MetaTensor) else None
+        if not source_path:
+            raise ValueError(
+                f"SaveDicomSRd: {self.source_key!r} carries no file name (filename_or_obj), so the SR has no source "
+                "image to reference; load it with LoadImaged / LoadMammogramd."
+            )
+        for key in self.key_iterator(d):
+            missing = [k for k in (self.label_key, self.score_key) if k not in d]
+            if missing:
+                raise KeyError(f"SaveDicomSRd needs {missing} beside {key!r} for {source_path}; it has {sorted(d)}.")
+            boxes = _numpy(d[key]).astype(np.float64).reshape(-1, 4)
+            labels = [int(v) for v in _numpy(d[self.label_key]).reshape(-1)]
+            scores = _numpy(d[self.score_key]).astype(np.float64).reshape(-1)
+            out = str(self.layout.filename(subject=str(source_path)))
+            write_detection_sr(boxes, scores, labels, str(source_path), out, self.algorithm, self.class_names)
+        return d

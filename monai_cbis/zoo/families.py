@@ -87,6 +87,12 @@ class BundleFamily:
         collate_fn: the data loaders' ``collate_fn`` (None: PyTorch's default collation).
         items_filter: a screening step after ``readable_items`` in training and validation (called with ``items``,
             ``transform``, ``cache_dir`` and ``skipped``), or None.
+        output_formats: the values of ``inference.json``'s ``output_format`` (the first is the default), which
+            its post-processing and handlers switch on with ``_disabled_``; a DICOM one (``dicom_seg``,
+            ``dicom_sr``) needs DICOM inputs (:func:`monai_cbis.outputs.inputs_for_output_format`). Empty: the
+            family writes one kind of output and has no ``output_format``.
+        extra_packages: packages the family's configs import besides the shared ones, recorded in
+            ``metadata.json`` (highdicom for the DICOM outputs).
     """
 
     name: str
@@ -112,6 +118,8 @@ class BundleFamily:
     inferer: Mapping[str, object] = field(default_factory=lambda: {"_target_": "SimpleInferer"})
     collate_fn: str | None = None
     items_filter: Mapping[str, object] | None = None
+    output_formats: tuple[str, ...] = ()
+    extra_packages: tuple[str, ...] = ()
 
     def __post_init__(self):
         if not self.metrics:
@@ -182,13 +190,29 @@ def _mask_writer(level: ItemLevel) -> list[dict]:
             "data_root_dir": level.output_root,
             "print_log": False,
             "writer": "monai_cbis.atomic_savers.AtomicPILWriter",
+            "_disabled_": "$@output_format != 'png'",
         }
     )
     return steps
 
 
+def _dicom_seg_writer(spec: BundleSpec, level: ItemLevel) -> dict:
+    """``output_format dicom_seg``: a binary DICOM SEG per prediction over its source film, named as the PNG."""
+    return {
+        "_target_": "monai_cbis.outputs.SaveDicomSegd",
+        "keys": "pred",
+        "source_key": "image",
+        "output_dir": "@output_dir",
+        "algorithm_name": spec.name,
+        "algorithm_version": spec.version,
+        "data_root_dir": level.output_root,
+        "_disabled_": "$@output_format != 'dicom_seg'",
+    }
+
+
 def _segmentation_inference(spec: BundleSpec, level: ItemLevel) -> list[dict]:
-    """Sigmoid, back onto the input film (inverting the preprocessing), threshold, write the mask as PNG.
+    """Sigmoid, back onto the input film (inverting the preprocessing), threshold, write the mask as PNG (or, with
+    ``output_format dicom_seg``, as a DICOM SEG).
 
     The last two steps are for MONAI Label, which drops ``SaveImaged`` and writes ``pred`` itself: a ``[H, W]``
     label (its ``Restored`` leaves a ``[1, H, W]`` one as a broken ``(W, 1)`` PNG) of 0/1 in uint8 (its writer keeps
@@ -206,6 +230,7 @@ def _segmentation_inference(spec: BundleSpec, level: ItemLevel) -> list[dict]:
         },
         {"_target_": "AsDiscreted", "keys": "pred", "threshold": 0.5},
         *_mask_writer(level),
+        _dicom_seg_writer(spec, level),
         {"_target_": "SqueezeDimd", "keys": "pred", "dim": 0},
         {"_target_": "CastToTyped", "keys": "pred", "dtype": "$np.uint8"},
     ]
@@ -248,6 +273,8 @@ SEGMENTATION = BundleFamily(
     pred_output=_segmentation_output,
     eval_metrics=("lesion_dice", "lesion_iou"),
     inference_postprocessing=_segmentation_inference,
+    output_formats=("png", "dicom_seg"),
+    extra_packages=("highdicom",),
 )
 
 
@@ -328,10 +355,21 @@ CLASSIFICATION = BundleFamily(
 
 def _detection_inference(spec: BundleSpec, level: ItemLevel) -> list[dict]:
     """The detections to the top level of the item (as MONAI Label's detection task already has them), then their
-    boxes back onto the original film (crop, resize and flip undone); ``DetectionWriter`` writes them."""
+    boxes back onto the original film (crop, resize and flip undone); ``DetectionWriter`` writes them (or, with
+    ``output_format dicom_sr``, ``SaveDicomSRd``)."""
     return [
         {"_target_": "monai_cbis.transforms.FlattenDictd", "keys": "pred"},
         {"_target_": "monai_cbis.transforms.ImageToOriginalBoxd", "keys": "box", "image_key": "image"},
+        {  # output_format dicom_sr: a TID 1500 SR of the boxes over the source film, instead of the JSON + overlay
+            "_target_": "monai_cbis.outputs.SaveDicomSRd",
+            "keys": "box",
+            "output_dir": "@output_dir",
+            "algorithm_name": spec.name,
+            "algorithm_version": spec.version,
+            "class_names": "$monai_cbis.transforms.lesion_class_names(@class_key)",
+            "data_root_dir": "$monai_cbis.data.inference_inputs.inference_root(@dataset_dir)",
+            "_disabled_": "$@output_format != 'dicom_sr'",
+        },
     ]
 
 
@@ -395,8 +433,11 @@ DETECTION = BundleFamily(
             "output_dir": "@output_dir",
             "data_root": "$monai_cbis.data.inference_inputs.inference_root(@dataset_dir)",
             "class_names": "$monai_cbis.transforms.lesion_class_names(@class_key)",
+            "_disabled_": "$@output_format != 'json'",
         },
     ),
+    output_formats=("json", "dicom_sr"),
+    extra_packages=("highdicom",),
     size_params=_detection_size,
     input_shape=lambda spec: ["32*n", "32*n"],
     components=_detection_components,

@@ -8,8 +8,8 @@ their pipeline the way train.json does: a ``preset`` object (:func:`monai_cbis.t
 
 from __future__ import annotations
 
-from .families import get_family
-from .levels import get_level
+from .families import BundleFamily, get_family
+from .levels import ItemLevel, get_level
 from .specs import BundleSpec
 from .training import readable_items_config, skipped_report_config
 
@@ -37,6 +37,20 @@ def _load_model(load_path: str) -> list[dict]:
         },
         {"_target_": "StatsHandler", "iteration_log": False},
     ]
+
+
+def _inputs(family: BundleFamily, level: ItemLevel) -> dict:
+    """What inference runs on; with a choice of ``output_format``, checked against it before the model runs (a DICOM
+    output needs DICOM inputs)."""
+    inputs = dict(level.inference_items)
+    if not family.output_formats:
+        return inputs
+    return {
+        "_target_": "monai_cbis.outputs.inputs_for_output_format",
+        "items": inputs,
+        "output_format": "@output_format",
+        "options": list(family.output_formats),
+    }
 
 
 def evaluate_config(spec: BundleSpec) -> dict:
@@ -72,6 +86,8 @@ def inference_config(spec: BundleSpec) -> dict:
         cfg["datalist"] = ""
         cfg["task"] = spec.task
     cfg.update(family.size_params(spec))
+    if family.output_formats:
+        cfg["output_format"] = family.output_formats[0]
     cfg.update(spec.extra_params)
     cfg.update(
         {
@@ -88,7 +104,7 @@ def inference_config(spec: BundleSpec) -> dict:
             **family.components(spec),
             "preset": spec.preset_config(**spec.inference_preset_args),
             "preprocessing": "$@preset.inference()",
-            "inputs": dict(level.inference_items),
+            "inputs": _inputs(family, level),
             "items": readable_items_config("", dataset_dir="@dataset_dir", cache_dir=None),
             "dataset": {"_target_": "Dataset", "data": "@items", "transform": "@preprocessing"},
             "dataloader": {

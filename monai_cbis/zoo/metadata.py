@@ -38,7 +38,7 @@ def metadata(spec: BundleSpec) -> dict:
         "schema": _SCHEMA,
         "version": spec.version,
         "changelog": dict(spec.changelog),
-        **package_versions(spec.extra_packages),
+        **package_versions((*spec.extra_packages, *family.extra_packages)),
         "supported_apps": {"monai-label": "0.8.5"},
         "name": spec.title,
         "task": spec.task_text,

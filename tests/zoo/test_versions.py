@@ -31,7 +31,7 @@ def test_versions_come_from_importlib_metadata():
         if dist is not None:
             assert meta[field] == importlib.metadata.version(dist)
     packages = meta["required_packages_version"]
-    assert list(packages) == [*REQUIRED_PACKAGES, "segmentation-models-pytorch"]
+    assert list(packages) == [*REQUIRED_PACKAGES, "segmentation-models-pytorch", "highdicom"]  # spec, then family
     assert all(v == importlib.metadata.version(p) for p, v in packages.items())
 
 
