@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from .box_items import box_items
 from .boxes import MaskToBox, MaskToBoxd
+from .breast_gate import GateBoxesByBreastd, GateByBreast, GateByBreastd, boxes_in_breast, breast_box
 from .cache import AtomicPersistentDataset, cached_dataset, item_fingerprint, transform_fingerprint
 from .crop import CropBreast, CropBreastd, CropByROI, CropByROId, TrimBorder, TrimBorderd
 from .intensity import CLAHE, CLAHEd, MedianFilter, MedianFilterd
@@ -65,6 +66,11 @@ __all__ = [
     "FastResized",
     "MaskToBox",
     "MaskToBoxd",
+    "GateByBreast",
+    "GateByBreastd",
+    "GateBoxesByBreastd",
+    "breast_box",
+    "boxes_in_breast",
     "LesionBoxesd",
     "OriginalToImageBoxd",
     "ImageToOriginalBoxd",

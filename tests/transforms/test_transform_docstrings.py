@@ -8,7 +8,7 @@ from docstring_examples import modules_with_examples, run_examples
 PACKAGE = "monai_cbis.transforms"
 MODULES = ["views", "checks", "resample", "io", "masks", "intensity", "crop", "spatial", "boxes", "cache", "labels"]
 MODULES += ["meta", "lesion_crop", "presets.base", "presets.full_mammogram", "presets.roi_crop", "presets.registry"]
-MODULES += ["presets.lesion_classification", "readable", "lesion_boxes", "presets.detection"]
+MODULES += ["presets.lesion_classification", "readable", "lesion_boxes", "presets.detection", "breast_gate"]
 
 
 @pytest.mark.parametrize("name", MODULES)
@@ -26,5 +26,14 @@ def test_public_api_is_exported():
 
     for name in t.__all__:
         assert getattr(t, name) is not None
-    for name in ("CLAHE", "MedianFilter", "TrimBorder", "CropBreast", "FlipToLeft", "CropByROI", "MaskToBox"):
+    for name in (
+        "CLAHE",
+        "MedianFilter",
+        "TrimBorder",
+        "CropBreast",
+        "FlipToLeft",
+        "CropByROI",
+        "MaskToBox",
+        "GateByBreast",
+    ):
         assert f"{name}d" in t.__all__  # every array transform has its dictionary twin

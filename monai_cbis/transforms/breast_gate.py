@@ -1,0 +1,216 @@
+"""Post-processing that removes findings outside the breast: a lesion cannot lie in the film's background.
+
+A localising model can mark the background (a blob beside the scanner label, say). :class:`GateByBreast` zeroes a
+prediction map outside the breast region of its input image, and :func:`boxes_in_breast` keeps the boxes whose
+centre lies inside it. The breast region is the box :class:`~monai_cbis.transforms.CropBreast` finds (Otsu's
+threshold on a shrunk copy, the largest bright component, plus ``margin``): the same rule, not a second copy of it.
+The dictionary twins record what they removed under ``count_key`` (``removed_pixels`` and ``removed_components``
+of the prediction above ``threshold``; ``removed_boxes`` for boxes), which the report handlers add up into
+``metrics.json`` and the inference log; ``enabled=False`` (the bundles' ``--gate_by_breast false``) passes the data
+through and records nothing.
+
+The prediction and the image must share their grid (both before ``Invertd``, or both after it).
+
+Example:
+    >>> import numpy as np
+    >>> img = np.zeros((1, 60, 40), np.float32); img[0, :30] = 1.0         # breast along x < 30
+    >>> pred = np.zeros((1, 60, 40), np.float32); pred[0, 5:9, 5:9] = 1; pred[0, 50:55, 30:35] = 1
+    >>> out = GateByBreastd(keys="pred")({"image": img, "pred": pred})
+    >>> int(out["pred"].sum()), out["breast_gate"]
+    (16, {'removed_pixels': 25, 'removed_components': 1})
+    >>> boxes_in_breast(np.array([[5, 5, 9, 9], [50, 30, 55, 35]]), img).tolist()
+    [True, False]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Mapping, Sequence
+
+import numpy as np
+import torch
+from monai.config import KeysCollection
+from monai.transforms import MapTransform, Transform
+from monai.utils import TransformBackends, convert_to_dst_type
+
+from .boxes import components
+from .crop import CropBreast
+from .views import to_numpy
+
+__all__ = ["GateByBreast", "GateByBreastd", "breast_box", "boxes_in_breast", "GateBoxesByBreastd"]
+
+
+def breast_box(image, margin: int | Sequence[int] = 0, proxy_size: int = 512) -> tuple[np.ndarray, np.ndarray]:
+    """``(start, end)`` of the breast region of ``image`` (``(C, ...)``; channels averaged), in spatial axes order,
+    ends exclusive: :meth:`CropBreast.compute_box <monai_cbis.transforms.CropBreast.compute_box>`."""
+    a = to_numpy(image).astype(np.float32, copy=False)
+    if a.ndim != 3:
+        raise ValueError(f"breast_box expects a (C, W, H) image, got shape {a.shape}.")
+    grey = a.mean(axis=0, keepdims=True) if a.shape[0] > 1 else a
+    return CropBreast(margin, proxy_size).compute_box(grey)
+
+
+def boxes_in_breast(boxes, image=None, start=None, end=None, margin: int | Sequence[int] = 0) -> np.ndarray:
+    """Which of ``boxes`` (``(N, 4)``, MONAI's ``xyxy`` in the image's spatial axes order) have their centre in the
+    breast region: of ``image`` (:func:`breast_box`), or the given ``start`` / ``end``. Returns a bool ``(N,)`` array.
+
+    Raises:
+        ValueError: boxes not of shape ``(N, 4)``, or neither an image nor a region.
+    """
+    b = to_numpy(boxes).astype(np.float64).reshape(-1, 4) if np.size(to_numpy(boxes)) else np.zeros((0, 4))
+    if start is None or end is None:
+        if image is None:
+            raise ValueError("boxes_in_breast needs the image or the breast region (start, end).")
+        start, end = breast_box(image, margin)
+    start, end = np.asarray(start, np.float64), np.asarray(end, np.float64)
+    centre = (b[:, :2] + b[:, 2:]) / 2.0
+    return np.all((centre >= start) & (centre < end), axis=1)
+
+
+class GateByBreast(Transform):
+    """Zero a prediction map outside the breast region of its image (see the module docstring).
+
+    Args:
+        margin: pixels added around the breast box on every side (one value, or one per spatial axis).
+        proxy_size: longest side of the copy the breast is found in.
+        threshold: what counts as predicted lesion when counting what was removed.
+
+    Example:
+        >>> import numpy as np
+        >>> img = np.zeros((1, 20, 20), np.float32); img[0, :10] = 1
+        >>> int(GateByBreast()(np.ones((1, 20, 20), np.float32), img).sum())
+        200
+    """
+
+    backend = [TransformBackends.TORCH, TransformBackends.NUMPY]  # computed on numpy, returned as the input type
+
+    def __init__(self, margin: int | Sequence[int] = 0, proxy_size: int = 512, threshold: float = 0.5) -> None:
+        CropBreast(margin, proxy_size)  # validates both
+        self.margin, self.proxy_size, self.threshold = margin, int(proxy_size), float(threshold)
+
+    def region(self, image) -> tuple[np.ndarray, np.ndarray]:
+        """The breast region ``(start, end)`` of ``image``."""
+        return breast_box(image, self.margin, self.proxy_size)
+
+    def gate(self, pred, start, end) -> tuple[object, dict]:
+        """``pred`` zeroed outside ``[start, end)`` and ``{"removed_pixels", "removed_components"}``: the pixels above
+        ``threshold`` that were zeroed, and the connected components above it that lay wholly outside."""
+        p = to_numpy(pred)
+        if p.ndim != 3:
+            raise ValueError(f"GateByBreast expects a (C, W, H) prediction, got shape {p.shape}.")
+        inside = np.zeros(p.shape[1:], dtype=bool)
+        inside[int(start[0]) : int(end[0]), int(start[1]) : int(end[1])] = True
+        lesion = (p >= self.threshold).any(axis=0)
+        removed_pixels = int((lesion & ~inside).sum())
+        removed_components = 0
+        if removed_pixels:
+            labels = components(lesion.astype(np.uint8))
+            for s0, e0, s1, e1, _ in labels:
+                if e0 <= start[0] or s0 >= end[0] or e1 <= start[1] or s1 >= end[1]:
+                    removed_components += 1
+        out = np.where(inside[None], p, np.zeros((), p.dtype))
+        gated, *_ = convert_to_dst_type(out, dst=pred)
+        return gated, {"removed_pixels": removed_pixels, "removed_components": removed_components}
+
+    def __call__(self, pred, image):  # type: ignore[override]
+        start, end = self.region(image)
+        return self.gate(pred, start, end)[0]
+
+
+class GateByBreastd(MapTransform):
+    """Dictionary twin of :class:`GateByBreast`: one breast region from ``image_key`` gates every key; what the first
+    key lost is stored under ``count_key``.
+
+    Args:
+        keys: prediction keys to gate (e.g. ``["pred", "pred_prob"]``).
+        image_key: the input image, on the predictions' grid.
+        count_key: where ``{"removed_pixels", "removed_components"}`` goes (None: not recorded).
+        enabled: False passes the data through unchanged (nothing recorded).
+        margin, proxy_size, threshold: as for :class:`GateByBreast`.
+        allow_missing_keys: skip prediction keys that are missing.
+    """
+
+    backend = GateByBreast.backend
+
+    def __init__(
+        self,
+        keys: KeysCollection,
+        image_key: str = "image",
+        count_key: str | None = "breast_gate",
+        enabled: bool = True,
+        margin: int | Sequence[int] = 0,
+        proxy_size: int = 512,
+        threshold: float = 0.5,
+        allow_missing_keys: bool = False,
+    ) -> None:
+        super().__init__(keys, allow_missing_keys)
+        self.gater = GateByBreast(margin, proxy_size, threshold)
+        self.image_key, self.count_key, self.enabled = image_key, count_key, bool(enabled)
+
+    def __call__(self, data: Mapping[Hashable, object]) -> dict:
+        d = dict(data)
+        if not self.enabled:
+            return d
+        start, end = self.gater.region(d[self.image_key])
+        counts = None
+        for key in self.key_iterator(d):
+            d[key], c = self.gater.gate(d[key], start, end)
+            counts = c if counts is None else counts
+        if self.count_key is not None and counts is not None:
+            d[self.count_key] = counts
+        return d
+
+
+class GateBoxesByBreastd(MapTransform):
+    """Drop the predicted boxes whose centre lies outside the breast region of ``image_key`` (detectors).
+
+    ``keys`` are the box key and the keys that run parallel to it (labels, scores): entry ``i`` of each is kept or
+    dropped together. The number dropped goes to ``count_key`` as ``{"removed_boxes": n}``.
+
+    Args:
+        keys: ``[box_key, *parallel keys]``; the first is the ``(N, 4)`` boxes (MONAI ``xyxy``).
+        image_key, count_key, enabled, margin, proxy_size, allow_missing_keys: as for :class:`GateByBreastd`.
+
+    Example:
+        >>> import numpy as np
+        >>> img = np.zeros((1, 60, 40), np.float32); img[0, :30] = 1.0
+        >>> d = {"image": img, "box": np.array([[5, 5, 9, 9], [50, 30, 55, 35]]), "label": np.array([0, 1])}
+        >>> out = GateBoxesByBreastd(["box", "label"])(d)
+        >>> out["label"].tolist(), out["breast_gate"]
+        ([0], {'removed_boxes': 1})
+    """
+
+    backend = GateByBreast.backend
+
+    def __init__(
+        self,
+        keys: KeysCollection,
+        image_key: str = "image",
+        count_key: str | None = "breast_gate",
+        enabled: bool = True,
+        margin: int | Sequence[int] = 0,
+        proxy_size: int = 512,
+        allow_missing_keys: bool = False,
+    ) -> None:
+        super().__init__(keys, allow_missing_keys)
+        CropBreast(margin, proxy_size)  # validates both
+        self.image_key, self.count_key, self.enabled = image_key, count_key, bool(enabled)
+        self.margin, self.proxy_size = margin, int(proxy_size)
+
+    def __call__(self, data: Mapping[Hashable, object]) -> dict:
+        d = dict(data)
+        if not self.enabled:
+            return d
+        keys = list(self.key_iterator(d))
+        if not keys:
+            return d
+        start, end = breast_box(d[self.image_key], self.margin, self.proxy_size)
+        keep = boxes_in_breast(d[keys[0]], start=start, end=end)
+        index = np.flatnonzero(keep)
+        for key in keys:
+            value = d[key]
+            if len(value) != len(keep):
+                raise ValueError(f"GateBoxesByBreastd: {key!r} has {len(value)} entries, the boxes {len(keep)}.")
+            d[key] = value[torch.as_tensor(index)] if isinstance(value, torch.Tensor) else value[index]
+        if self.count_key is not None:
+            d[self.count_key] = {"removed_boxes": int(len(keep) - len(index))}
+        return d
