@@ -18,7 +18,7 @@ Example:
 from __future__ import annotations
 
 from .classification import ARCHITECTURES, PAPER_B_TRAINABLE_LAYERS, TimmClassifier, timm_classifier
-from .detection import resnet50_backbone, retinanet_2d, retinanet_detector
+from .detection import pyramid_scales, resnet50_backbone, retinanet_2d, retinanet_detector
 from .segmentation import deeplabv3plus_resnet50, roi_unet, unet_efficientnet_b3
 from .weights import (
     PretrainedWeights,
@@ -43,6 +43,7 @@ __all__ = [
     "read_state_dict",
     "resolve_weights_file",
     "resnet50_backbone",
+    "pyramid_scales",
     "retinanet_2d",
     "retinanet_detector",
     "roi_unet",

@@ -391,17 +391,20 @@ def _detection_size(spec: BundleSpec) -> dict:
 
 
 def _detection_components(spec: BundleSpec) -> dict:
+    """The detector around ``network_def`` (its anchor levels follow ``returned_layers``), and ``detector_ops``: the
+    lung-nodule bundle's list of set-up calls, empty here (``retinanet_detector`` sets the detector up), but MONAI
+    Label 0.8.5 parses it whenever a bundle has a ``detector`` and fails without it."""
     return {
         "detector": {
             "_target_": "monai_cbis.networks.retinanet_detector",
             "network": "@network_def",
             "anchor_sizes": "@anchor_sizes",
-            "feature_map_scales": [1, 2, 4, 8],
             "score_thresh": 0.02,
             "nms_thresh": 0.22,
             "detections_per_img": 100,
             "window_size": "@long_side",
-        }
+        },
+        "detector_ops": [],
     }
 
 

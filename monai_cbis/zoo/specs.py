@@ -365,7 +365,7 @@ def _retinanet_detection() -> BundleSpec:
             "_target_": "monai_cbis.networks.retinanet_2d",
             "num_classes": 2,
             "in_channels": 1,
-            "returned_layers": [1, 2, 3],
+            "returned_layers": [2, 3],
             "num_anchors": 3,
         },
         pretrainable=True,

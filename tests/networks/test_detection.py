@@ -8,7 +8,13 @@ import torch
 from safetensors.torch import save_file
 from torchvision.models import resnet50
 
-from monai_cbis.networks import PretrainedWeightsNotFoundError, resnet50_backbone, retinanet_2d, retinanet_detector
+from monai_cbis.networks import (
+    PretrainedWeightsNotFoundError,
+    pyramid_scales,
+    resnet50_backbone,
+    retinanet_2d,
+    retinanet_detector,
+)
 
 
 @pytest.fixture(scope="module")
@@ -40,6 +46,17 @@ def test_detector_trains_one_step(small_net):
     assert set(losses) == {"classification", "box_regression"}
     (losses["classification"] + losses["box_regression"]).backward()
     assert small_net.feature_extractor.body.conv1.weight.grad is not None
+
+
+def test_anchor_levels_follow_the_networks_pyramid(small_net):
+    """Without feature_map_scales the detector reads the levels from the network: one anchor map per level."""
+    assert pyramid_scales(small_net) == [1, 2, 4]
+    coarse = retinanet_2d(num_classes=2, returned_layers=(2, 3, 4))
+    assert pyramid_scales(coarse) == [1, 2, 4, 8]
+    det = retinanet_detector(coarse, anchor_sizes=((8, 8), (16, 16), (32, 32)))
+    assert len(det.anchor_generator.cell_anchors) == 4  # one set of anchors per level
+    with pytest.raises(TypeError, match="feature_map_scales"):
+        pyramid_scales(torch.nn.Conv2d(1, 1, 1))
 
 
 def test_anchor_count_must_match_the_network(small_net):
