@@ -28,6 +28,7 @@ from collections.abc import Mapping
 import numpy as np
 from ignite.engine import Engine
 
+from ..transforms.breast_gate import total_removed
 from ._engine import ReportHandlerBase, is_writer, to_numpy
 from .classification import CLASS_NAMES, CLASSIFICATION_CSV_COLUMNS, classification_metrics, roc_curve
 from .figures import confusion_figure, overlay_figure, roc_figure, save_png
@@ -168,6 +169,7 @@ class SegmentationReportHandler(ReportHandlerBase):
         label = lesion_mask(to_numpy(item[self.label_key]), self.threshold, "label", filename)
         pred = lesion_mask(to_numpy(item[self.pred_key]), self.threshold, "pred", filename)
         row = {"image": filename, **segmentation_metrics(label, pred, self.threshold, filename=filename)}
+        row["breast_gate"] = item.get("breast_gate")  # what GateByBreastd removed from this prediction, if it ran
         self.rows.append(row)
         if self.lesion_report is not None:
             has_prob = self.prob_key is not None and self.prob_key in item
@@ -229,6 +231,9 @@ class SegmentationReportHandler(ReportHandlerBase):
             files.update(lesion_files)
             summary.update(headline(lesion_summary))
             summary["lesion_level"] = lesion_summary
+        removed = total_removed(r["breast_gate"] for r in rows)
+        if removed is not None:
+            summary["breast_gate"] = removed
         summary.update({"epoch": engine.state.epoch, "files": files})
         if self.model_name is not None:
             summary = {"model": self.model_name, **summary}

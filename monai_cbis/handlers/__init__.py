@@ -24,6 +24,7 @@ from .clipping import GradientClipping
 from .csv_writer import ClassificationCSVWriter, class_scores_and_indices
 from .detection_writer import DetectionWriter
 from .early_stop import EarlyStopOnValidation
+from .gate_log import RemovedFindingsLogger
 from .lr_schedule import lr_schedule_handler
 from .validation import has_no_validation_data, split_key_metric, validator_metric
 
@@ -32,6 +33,7 @@ __all__ = [
     "DetectionWriter",
     "EarlyStopOnValidation",
     "GradientClipping",
+    "RemovedFindingsLogger",
     "ResumableCheckpoint",
     "class_scores_and_indices",
     "has_no_validation_data",

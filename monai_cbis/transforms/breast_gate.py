@@ -36,7 +36,7 @@ from .boxes import components
 from .crop import CropBreast
 from .views import to_numpy
 
-__all__ = ["GateByBreast", "GateByBreastd", "breast_box", "boxes_in_breast", "GateBoxesByBreastd"]
+__all__ = ["GateByBreast", "GateByBreastd", "breast_box", "boxes_in_breast", "GateBoxesByBreastd", "total_removed"]
 
 
 def breast_box(image, margin: int | Sequence[int] = 0, proxy_size: int = 512) -> tuple[np.ndarray, np.ndarray]:
@@ -214,3 +214,22 @@ class GateBoxesByBreastd(MapTransform):
         if self.count_key is not None:
             d[self.count_key] = {"removed_boxes": int(len(keep) - len(index))}
         return d
+
+
+def total_removed(counts) -> dict | None:
+    """Add up the per-item records of the gates (``count_key`` values; None for an item without one) into
+    ``{"images": n, "images_with_removals": k, <each count>: total}``, or None when no item was gated.
+
+    Example:
+        >>> total_removed([{"removed_pixels": 5, "removed_components": 1}, None, {"removed_pixels": 0,
+        ...                "removed_components": 0}])
+        {'images': 2, 'images_with_removals': 1, 'removed_pixels': 5, 'removed_components': 1}
+    """
+    gated = [c for c in counts if isinstance(c, Mapping)]
+    if not gated:
+        return None
+    out = {"images": len(gated), "images_with_removals": sum(any(int(v) for v in c.values()) for c in gated)}
+    for c in gated:
+        for k, v in c.items():
+            out[k] = out.get(k, 0) + int(v)
+    return out

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from .specs import BundleSpec
 
 __all__ = [
+    "breast_gate_step",
     "BundleFamily",
     "SEGMENTATION",
     "CLASSIFICATION",
@@ -91,6 +92,10 @@ class BundleFamily:
             its post-processing and handlers switch on with ``_disabled_``; a DICOM one (``dicom_seg``,
             ``dicom_sr``) needs DICOM inputs (:func:`monai_cbis.outputs.inputs_for_output_format`). Empty: the
             family writes one kind of output and has no ``output_format``.
+        breast_gate: the post-processing step that removes this family's findings outside the breast
+            (:class:`~monai_cbis.transforms.GateByBreastd` or :class:`~monai_cbis.transforms.GateBoxesByBreastd`),
+            used where the item level sees whole films (``ItemLevel.breast_gate``), switched by ``gate_by_breast``;
+            None: the family has no such step (:func:`breast_gate_step`).
         extra_packages: packages the family's configs import besides the shared ones, recorded in
             ``metadata.json`` (highdicom for the DICOM outputs).
     """
@@ -120,6 +125,7 @@ class BundleFamily:
     items_filter: Mapping[str, object] | None = None
     output_formats: tuple[str, ...] = ()
     extra_packages: tuple[str, ...] = ()
+    breast_gate: dict | None = None
 
     def __post_init__(self):
         if not self.metrics:
@@ -210,6 +216,17 @@ def _dicom_seg_writer(spec: BundleSpec, level: ItemLevel) -> dict:
     }
 
 
+def breast_gate_step(spec: BundleSpec) -> dict | None:
+    """The breast gate of ``spec``'s family (``enabled: @gate_by_breast``) when its level sees whole films, else
+    None; where it is not None the configs have a ``gate_by_breast`` parameter (default true)."""
+    from .levels import get_level
+
+    family = get_family(spec.family)
+    if family.breast_gate is None or not get_level(spec.level).breast_gate:
+        return None
+    return {**family.breast_gate, "enabled": "@gate_by_breast"}
+
+
 def _segmentation_inference(spec: BundleSpec, level: ItemLevel) -> list[dict]:
     """Sigmoid, back onto the input film (inverting the preprocessing), threshold, write the mask as PNG (or, with
     ``output_format dicom_seg``, as a DICOM SEG).
@@ -218,8 +235,10 @@ def _segmentation_inference(spec: BundleSpec, level: ItemLevel) -> list[dict]:
     label (its ``Restored`` leaves a ``[1, H, W]`` one as a broken ``(W, 1)`` PNG) of 0/1 in uint8 (its writer keeps
     the prediction's dtype unless the request names ``result_dtype``, and ITK writes no float32 PNG).
     """
+    gate = breast_gate_step(spec)  # on the network's grid, before the prediction goes back onto the film
     return [
         {"_target_": "Activationsd", "keys": "pred", "sigmoid": True},
+        *([gate] if gate is not None else []),
         {
             "_target_": "Invertd",
             "keys": "pred",
@@ -275,6 +294,12 @@ SEGMENTATION = BundleFamily(
     inference_postprocessing=_segmentation_inference,
     output_formats=("png", "dicom_seg"),
     extra_packages=("highdicom",),
+    breast_gate={
+        "_target_": "monai_cbis.transforms.GateByBreastd",
+        "keys": ["pred", "pred_prob"],
+        "image_key": "image",
+        "allow_missing_keys": True,
+    },
 )
 
 

@@ -8,7 +8,7 @@ their pipeline the way train.json does: a ``preset`` object (:func:`monai_cbis.t
 
 from __future__ import annotations
 
-from .families import BundleFamily, get_family
+from .families import BundleFamily, breast_gate_step, get_family
 from .levels import ItemLevel, get_level
 from .specs import BundleSpec
 from .training import readable_items_config, skipped_report_config
@@ -89,6 +89,9 @@ def inference_config(spec: BundleSpec) -> dict:
     if family.output_formats:
         cfg["output_format"] = family.output_formats[0]
     cfg.update(spec.extra_params)
+    gate = breast_gate_step(spec)
+    if gate is not None:
+        cfg["gate_by_breast"] = True
     cfg.update(
         {
             "skip_unreadable": False,
@@ -121,6 +124,7 @@ def inference_config(spec: BundleSpec) -> dict:
                 *_load_model("$@bundle_root + '/models/model.pt'"),
                 skipped_report_config("@skipped_file"),
                 *family.inference_handlers,
+                *([{"_target_": "monai_cbis.handlers.RemovedFindingsLogger"}] if gate is not None else []),
             ],
             "evaluator": {
                 "_target_": family.evaluator_target,

@@ -41,6 +41,8 @@ class ItemLevel:
         output_root: expression for the folder the written output files mirror (``SaveImaged``'s ``data_root_dir``).
         output_name_key: the key whose file names a written prediction (several predictions per film), or None to
             name it after its image.
+        breast_gate: the items are whole films, so the family's breast gate removes findings outside the breast
+            (:func:`~monai_cbis.zoo.families.breast_gate_step`).
         lesion_match_by: how an evaluated item is tied to its CSV rows in a lesion-level report: ``"image"`` (all
             rows of its film) or ``"label"`` (its label file is one row's mask), see
             :class:`monai_cbis.evaluation.lesion_attributes.LesionAttributes`.
@@ -54,6 +56,7 @@ class ItemLevel:
     output_root: str
     output_name_key: str | None = None
     lesion_match_by: str = "image"
+    breast_gate: bool = False
 
 
 def _split_args(split_params: bool) -> dict:
@@ -92,6 +95,7 @@ IMAGE = ItemLevel(
     name="image",
     items=_image_items,
     drop_last=False,
+    breast_gate=True,
     reads_datalist=False,
     inference_items={
         "_target_": "monai_cbis.data.inference_inputs.inference_items",

@@ -9,7 +9,7 @@ the configs call lives in importable code (``monai_cbis.data``, ``.bundle_root``
 
 from __future__ import annotations
 
-from .families import BundleFamily, get_family
+from .families import BundleFamily, breast_gate_step, get_family
 from .levels import get_level
 from .specs import BundleSpec
 
@@ -159,6 +159,8 @@ def _parameters(spec: BundleSpec, family: BundleFamily) -> dict:
     }
     if spec.pretrainable:
         params["use_imagenet_pretrain"] = False
+    if breast_gate_step(spec) is not None:
+        params["gate_by_breast"] = True
     return params
 
 
@@ -206,6 +208,13 @@ def _train_section(spec: BundleSpec, family: BundleFamily) -> dict:
     return train
 
 
+def _validation_postprocessing(spec: BundleSpec, family: BundleFamily) -> list[dict]:
+    """The family's validation post-processing, then its breast gate where the bundle has one (so validation
+    metrics, the best model and the evaluation all score the gated prediction)."""
+    gate = breast_gate_step(spec)
+    return [*family.validation_postprocessing, *([gate] if gate is not None else [])]
+
+
 def _validate_section(spec: BundleSpec, family: BundleFamily) -> dict:
     split = "monai_cbis.handlers.split_key_metric(@validate#metrics, @key_metric)"
     return {
@@ -224,7 +233,7 @@ def _validate_section(spec: BundleSpec, family: BundleFamily) -> dict:
             family,
         ),
         "inferer": dict(family.inferer),
-        "postprocessing": {"_target_": "Compose", "transforms": list(family.validation_postprocessing)},
+        "postprocessing": {"_target_": "Compose", "transforms": _validation_postprocessing(spec, family)},
         "metrics": dict(family.metrics),
         "key_metric": f"${split}[0]",
         "additional_metrics": f"${split}[1]",

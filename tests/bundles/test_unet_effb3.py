@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import logging
 import os
 import re
 import shutil
@@ -88,6 +89,10 @@ def test_evaluate_writes_metrics_per_image_csv_and_overlays(env, trained):
     assert all(int(r["label_lesion_pixels"]) > 0 and int(r["total_pixels"]) == 64 * 64 for r in rows)
     assert metrics["n_empty_label"] == 0
     assert len(os.listdir(os.path.join(out, "overlays"))) == min(len(rows), 8)
+    # the breast gate ran on every prediction (gate_by_breast defaults to true) and its totals are in metrics.json
+    gate = metrics["breast_gate"]
+    assert gate["images"] == len(rows) and 0 <= gate["images_with_removals"] <= len(rows)
+    assert gate["removed_pixels"] >= gate["removed_components"] >= 0
     # lesion level: the components of the predicted masks as marks, each lesion tied to its film's CSV rows
     truth: dict[str, list[dict]] = {}
     for r in manifest["rows"]:
@@ -99,7 +104,7 @@ def test_evaluate_writes_metrics_per_image_csv_and_overlays(env, trained):
     assert {r["abnormality_type"] for r in lesions} <= {"mass", "mixed"}
 
 
-def test_inference_writes_one_mask_per_input_at_original_size(env, trained, tmp_path):
+def test_inference_writes_one_mask_per_input_at_original_size(env, trained, tmp_path, caplog):
     manifest = json.load(open(os.path.join(env["data"], "synthetic_manifest.json")))  # noqa: SIM115
     full = [r["full_image"] for r in manifest["rows"]][:2]
     src = tmp_path / "inputs"
@@ -114,7 +119,10 @@ def test_inference_writes_one_mask_per_input_at_original_size(env, trained, tmp_
     out = tmp_path / "masks"
     wf = workflow(cfg("inference.json"), "infer", bundle_root=trained, dataset_dir=str(src), output_dir=str(out),
                   image_size=[64, 64])  # fmt: skip
-    run(wf)
+    with caplog.at_level(logging.INFO):
+        run(wf)
+    said = [r.getMessage() for r in caplog.records if r.getMessage().startswith("Removed outside the breast: ")]
+    assert len(said) == 1 and re.search(r"\d+ pixels, \d+ components in \d of 3 images\.$", said[0]), said
     written = sorted(
         os.path.relpath(os.path.join(d, n), out) for d, _, ns in os.walk(out) for n in ns if n != "skipped.json"
     )

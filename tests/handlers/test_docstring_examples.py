@@ -6,7 +6,7 @@ import pytest
 from docstring_examples import modules_with_examples, run_examples
 
 PACKAGE = "monai_cbis.handlers"
-MODULES = ["early_stop", "validation", "detection_writer"]
+MODULES = ["early_stop", "validation", "detection_writer", "gate_log"]
 
 
 @pytest.mark.parametrize("name", MODULES)
