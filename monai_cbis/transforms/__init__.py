@@ -12,6 +12,7 @@ from .boxes import MaskToBox, MaskToBoxd
 from .breast_gate import GateBoxesByBreastd, GateByBreast, GateByBreastd, boxes_in_breast, breast_box
 from .cache import AtomicPersistentDataset, cached_dataset, item_fingerprint, transform_fingerprint
 from .crop import CropBreast, CropBreastd, CropByROI, CropByROId, TrimBorder, TrimBorderd
+from .device import AugmentOnDeviced
 from .intensity import CLAHE, CLAHEd, MedianFilter, MedianFilterd
 from .io import CBISImageReader, LoadMammogram, LoadMammogramd, LoadMammogramIfPresentd
 from .labels import ClassIndex, ClassIndexd
@@ -41,6 +42,7 @@ from .readable import item_files, readable_items
 from .spatial import FastResize, FastResized, FlipToLeft, FlipToLeftd
 
 __all__ = [
+    "AugmentOnDeviced",
     "CBISImageReader",
     "LoadMammogram",
     "LoadMammogramd",

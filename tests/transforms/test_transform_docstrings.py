@@ -8,7 +8,7 @@ from docstring_examples import modules_with_examples, run_examples
 PACKAGE = "monai_cbis.transforms"
 MODULES = ["views", "checks", "resample", "io", "masks", "intensity", "crop", "spatial", "boxes", "cache", "labels"]
 MODULES += ["meta", "lesion_crop", "presets.base", "presets.full_mammogram", "presets.roi_crop", "presets.registry"]
-MODULES += ["presets.lesion_classification", "readable", "lesion_boxes", "presets.detection", "breast_gate"]
+MODULES += ["presets.lesion_classification", "readable", "lesion_boxes", "presets.detection", "breast_gate", "device"]
 
 
 @pytest.mark.parametrize("name", MODULES)

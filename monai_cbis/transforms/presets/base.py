@@ -26,6 +26,8 @@ from monai.transforms import (
     RepeatChanneld,
 )
 
+from ..device import AugmentOnDeviced
+
 __all__ = ["Preset", "PresetSettings", "AUGMENT_DEFAULTS", "augment_settings", "augmentation", "float32_output"]
 
 
@@ -100,12 +102,19 @@ class PresetSettings:
         return {f.name: getattr(self, f.name) for f in fields(self) if not f.name.endswith("_key")}
 
     def preset(self) -> Preset:
-        """The :class:`Preset` these settings describe."""
+        """The :class:`Preset` these settings describe. Settings with an ``augment_device`` field (not None) start
+        the random part with :class:`~monai_cbis.transforms.device.AugmentOnDeviced` on the preset's ``keys``: the
+        augmentation (and the final part) then runs on that device, and caches stop before the move."""
         final = self.final_transforms()
+        random = self.random_transforms()
+        device = getattr(self, "augment_device", None)
+        if device is not None:
+            keys = self.keys  # type: ignore[attr-defined]
+            random = [AugmentOnDeviced(keys, device=device, allow_missing_keys=True), *random]
         return Preset(
             self.name,
             Compose(self.deterministic_transforms()),
-            Compose(self.random_transforms()),
+            Compose(random),
             self.params(),
             Compose(final) if final else None,
         )

@@ -50,6 +50,10 @@ class FullMammogramSettings(PresetSettings):
         augment: overrides of the augmentation settings (``rotate_range`` in radians, ``rotate_prob``,
             ``flip_prob``, ``zoom``, ``zoom_prob``, ``brightness``, ``contrast_gamma``, ``noise_std``,
             ``intensity_prob``; see :data:`~monai_cbis.transforms.presets.base.AUGMENT_DEFAULTS`).
+        augment_device: None (the augmentation runs where the loader runs: in its CPU workers) or a device such as
+            ``"cuda:0"``: each cached item is moved there first and MONAI's random transforms run on it (use a
+            ``ThreadDataLoader`` with ``num_workers=0``); see :mod:`monai_cbis.transforms.device` and
+            ``benchmarks/loader.py`` for when it pays.
     """
 
     image_size: int | Sequence[int] = 224
@@ -64,6 +68,7 @@ class FullMammogramSettings(PresetSettings):
     clahe_before_resize: bool = False
     out_channels: int = 1
     augment: dict | None = None
+    augment_device: str | None = None
 
     name: ClassVar[str] = "full_mammogram"
 

@@ -37,7 +37,7 @@ class RoiCropSettings(PresetSettings):
         image_key, mask_key: item keys.
         margin, min_size, square: crop settings of :class:`~monai_cbis.transforms.CropByROI` (margin in full-image
             pixels, about 3 mm at DDSM's 0.05 mm; paper B gives no number).
-        clip_limit, tile_grid_size, out_channels, augment: as for
+        clip_limit, tile_grid_size, out_channels, augment, augment_device: as for
             :class:`~monai_cbis.transforms.presets.full_mammogram.FullMammogramSettings`.
         missing_mask: an item without ``mask_key``: ``"error"`` (training, evaluation) or ``"whole_image"``
             (inference on films without an ROI, e.g. from MONAI Label: the whole film is resized and segmented).
@@ -57,6 +57,7 @@ class RoiCropSettings(PresetSettings):
     out_channels: int = 1
     augment: dict | None = None
     missing_mask: str = "error"
+    augment_device: str | None = None
 
     name: ClassVar[str] = "roi_crop"
 

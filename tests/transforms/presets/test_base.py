@@ -36,6 +36,7 @@ def test_params_are_the_settings_without_the_item_keys():
         "clahe_before_resize": False,
         "out_channels": 1,
         "augment": AUGMENT_DEFAULTS,
+        "augment_device": None,
     }
     assert roi_crop_transforms(64, margin=8, image_key="img").params == {
         "image_size": 64,
@@ -47,6 +48,7 @@ def test_params_are_the_settings_without_the_item_keys():
         "out_channels": 1,
         "augment": AUGMENT_DEFAULTS,
         "missing_mask": "error",
+        "augment_device": None,
     }
     params = lesion_classification_transforms(mean=[0.5, 0.5, 0.5], std=[1, 1, 1], augment={"flip_prob": 0}).params
     assert set(params) == {"image_size", "crop", "margin", "min_size", "square", "clip_limit", "tile_grid_size"} | {
