@@ -3,8 +3,10 @@
 Both train the same network (built from the bundle's ``network_def``), with the same loss, optimizer, batch size and
 batches (preprocessed synthetic mammograms held in memory, so data loading is identical and cheap). The bundle side is
 the ``SupervisedTrainer`` that ``configs/train.json`` builds, with all its handlers attached; only iterations are
-timed (from the end of warm-up to the last iteration), not the end-of-epoch validation. The two are run alternately
-``--rounds`` times and the best round of each is compared.
+timed (from the end of warm-up to the last iteration), not the end-of-epoch validation. A third side is the plain loop
+with the network and its inputs in channels-last memory format (a CPU option, measured here before any bundle uses
+it). The three are run alternately ``--rounds`` times (interleaved, so a busy machine slows all alike); the best
+round of each is compared and the median printed beside it.
 
     python benchmarks/train_step.py                      # 224 x 224, batch 8 (the bundle's settings)
     python benchmarks/train_step.py --quick              # 64 x 64, few iterations (CI)
@@ -13,7 +15,9 @@ timed (from the end of warm-up to the last iteration), not the end-of-epoch vali
 from __future__ import annotations
 
 import argparse
+import copy
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -39,12 +43,13 @@ def _batches(root: str, size: int, batch_size: int, n_batches: int, cache_dir: s
     return batches[:n_batches]
 
 
-def _plain(net, loss_fn, opt, batches, warmup: int, device) -> float:
+def _plain(net, loss_fn, opt, batches, warmup: int, device, channels_last: bool = False) -> float:
     net.train()
+    fmt = torch.channels_last if channels_last else torch.contiguous_format
     for i, b in enumerate(batches):
         if i == warmup:
             t0 = time.perf_counter()
-        x, y = b["image"].to(device), b["label"].to(device)
+        x, y = b["image"].to(device, memory_format=fmt), b["label"].to(device)
         opt.zero_grad(set_to_none=True)
         loss = loss_fn(net(x), y)
         loss.backward()
@@ -88,10 +93,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--iterations", type=int, default=12, help="timed iterations per round (after 2 warm-up)")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--device", default="cuda:0" if torch.cuda.is_available() else "cpu")
-    ap.add_argument("--quick", action="store_true", help="CI mode: 64 x 64, 3 iterations, 1 round")
+    ap.add_argument("--cases", type=int, default=40, help="cases of the synthetic collection the batches come from")
+    ap.add_argument("--quick", action="store_true", help="CI mode: 64 x 64, 3 iterations, 1 round, 12 cases")
     a = ap.parse_args(argv)
     if a.quick:
-        a.image_size, a.iterations, a.rounds = 64, 3, 1
+        a.image_size, a.iterations, a.rounds, a.cases = 64, 3, 1, 12
 
     from monai.losses import DiceFocalLoss
 
@@ -99,22 +105,28 @@ def main(argv: list[str] | None = None) -> int:
 
     device, warmup = torch.device(a.device), 2
     with tempfile.TemporaryDirectory() as tmp:
-        root = demo_data_dir(os.path.join(tmp, "data"), cases=40)
+        root = demo_data_dir(os.path.join(tmp, "data"), cases=a.cases)
         batches = _batches(root, a.image_size, a.batch_size, warmup + a.iterations, os.path.join(tmp, "pcache"))
         images = a.batch_size * a.iterations
-        plain, bundle = [], []
+        plain, bundle, cl = [], [], []
         for _ in range(a.rounds):
             t_bundle, net = _bundle(root, batches, a.image_size, a.batch_size, warmup, tmp, device)
             bundle.append(images / t_bundle)
-            net = net.to(device)  # a fresh network of the same definition for the plain loop
-            opt = torch.optim.Adam(net.parameters(), lr=1e-3)
-            plain.append(images / _plain(net, DiceFocalLoss(sigmoid=True, gamma=2.0), opt, batches, warmup, device))
+            for rates, channels_last in ((plain, False), (cl, True)):
+                fresh = copy.deepcopy(net).to(device)  # the same network (definition and weights) for each plain side
+                if channels_last:
+                    fresh = fresh.to(memory_format=torch.channels_last)
+                opt = torch.optim.Adam(fresh.parameters(), lr=1e-3)
+                loss = DiceFocalLoss(sigmoid=True, gamma=2.0)
+                rates.append(images / _plain(fresh, loss, opt, batches, warmup, device, channels_last))
     print(f"device {device}, {a.image_size} x {a.image_size}, batch {a.batch_size}, {a.iterations} timed iterations, "
           f"best of {a.rounds} rounds")  # fmt: skip
-    print(f"plain PyTorch loop: {max(plain):.2f} images/s   (rounds: {', '.join(f'{v:.2f}' for v in plain)})")
-    print(f"bundle trainer:     {max(bundle):.2f} images/s   (rounds: {', '.join(f'{v:.2f}' for v in bundle)})")
+    for name, rates in (("plain PyTorch loop", plain), ("bundle trainer", bundle), ("plain, channels-last", cl)):
+        rounds = ", ".join(f"{v:.2f}" for v in rates)
+        print(f"{name + ':':22s}{max(rates):.2f} images/s, median {statistics.median(rates):.2f}   (rounds: {rounds})")
     ratio = max(bundle) / max(plain)
     print(f"ratio bundle/plain: {ratio:.3f} (target >= 0.95: {'met' if ratio >= 0.95 else 'NOT met'})")
+    print(f"ratio channels-last/plain: {max(cl) / max(plain):.3f}")
     return 0
 
 
