@@ -18,6 +18,7 @@ Example:
 
 from __future__ import annotations
 
+import logging
 import os
 import warnings
 from contextlib import contextmanager
@@ -112,11 +113,19 @@ def read_source(path: str | os.PathLike):
 
 @contextmanager
 def quiet_highdicom():
-    """A context that hides highdicom's warning about single-component person names: CBIS-DDSM's PatientName is
-    the series folder (``Calc-Test_P_00038_LEFT_CC``), which the derived object must copy as it is."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=r".*unlikely to represent the intended person name.*")
-        yield
+    """A context that hides highdicom's warning about single-component person names (CBIS-DDSM's PatientName is
+    the series folder, ``Calc-Test_P_00038_LEFT_CC``, which the derived object must copy as it is) and its INFO log
+    lines (a dozen per object, "copy attributes of module ...", which a bundle's INFO logging would print for every
+    film)."""
+    logger = logging.getLogger("highdicom")
+    level = logger.level
+    logger.setLevel(max(level, logging.WARNING))
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=r".*unlikely to represent the intended person name.*")
+            yield
+    finally:
+        logger.setLevel(level)
 
 
 def save_dicom(ds, path: str | os.PathLike) -> str:

@@ -7,9 +7,18 @@ import highdicom as hd
 import numpy as np
 import pydicom
 import pytest
+import torch
 from dicom_films import COLS, ROWS, write_film
+from monai.data import MetaTensor
 
-from monai_cbis.outputs import PRIVATE_SCHEME, Algorithm, NotADicomSourceError, read_detection_sr, write_detection_sr
+from monai_cbis.outputs import (
+    PRIVATE_SCHEME,
+    Algorithm,
+    NotADicomSourceError,
+    SaveDicomSRd,
+    read_detection_sr,
+    write_detection_sr,
+)
 
 ALGO = Algorithm("retinanet_detection", "0.1.0")
 BOXES = [[3.0, 5.0, 9.0, 20.0], [9.5, 15.25, 25.0, 20.0], [0.0, 0.0, float(COLS), float(ROWS)]]
@@ -113,3 +122,22 @@ def test_a_png_source_is_a_clear_error(tmp_path):
     png.write_bytes(b"not read")
     with pytest.raises(NotADicomSourceError, match=r"film.png: a DICOM output needs a DICOM input"):
         write_detection_sr(BOXES, SCORES, ["mass"] * 3, png, tmp_path / "sr.dcm", ALGO)
+
+
+def test_writer_transform_names_the_sr_after_its_film_below_the_data_root(tmp_path):
+    film = write_film(tmp_path / "films" / "a" / "1-1.dcm")
+    writer = SaveDicomSRd("box", str(tmp_path / "out"), "retinanet_detection", "0.1.0", ["mass", "calcification"],
+                          data_root_dir=str(tmp_path / "films"))  # fmt: skip
+    item = {
+        "image": MetaTensor(torch.zeros(1, COLS, ROWS), meta={"filename_or_obj": film}),
+        "box": torch.tensor(BOXES[:2]),
+        "label": torch.tensor([1, 0]),
+        "label_scores": torch.tensor(SCORES[:2]),
+    }
+    assert writer(item)["box"] is item["box"]  # the item goes on unchanged
+    found = read_detection_sr(tmp_path / "out" / "a" / "1-1_sr.dcm")
+    assert [d["label"] for d in found] == ["calcification", "mass"]
+    assert [d["box"] for d in found] == BOXES[:2]  # exact in float32 too
+    del item["label_scores"]
+    with pytest.raises(KeyError, match=r"needs \['label_scores'\] beside 'box' for .*1-1.dcm"):
+        writer(item)
