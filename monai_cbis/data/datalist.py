@@ -4,6 +4,9 @@
   lesion masks (merge them into one label with ``monai_cbis.transforms.MergeMasksd``).
 * ``abnormality`` level: one item per usable CSV row (lesion crops, ROI segmentation, benign/malignant).
 
+Items of both levels carry a ``case`` dict (:func:`~monai_cbis.data.case_fields.case_fields`): the case name the
+reports use and the CSV fields a person reads, all as strings.
+
 The written JSON loads with :func:`monai.data.load_decathlon_datalist` (sections ``training``, ``validation``,
 ``test``) and carries a top-level ``skipped`` list and ``summary``.
 
@@ -23,6 +26,7 @@ from collections import Counter, defaultdict
 import numpy as np
 
 from ..atomic import atomic_write_json
+from .case_fields import CASE_KEY, case_fields
 from .indexer import CollectionIndex, IndexedRecord
 from .splits import SECTIONS, SplitPlan, plan_split
 
@@ -60,6 +64,7 @@ def abnormality_item(r: IndexedRecord, root: str = "", relative: bool = False) -
         "mask_size_ok": r.mask_size_ok,
         "csv_file": os.path.basename(rec.csv_file),
         "csv_row": rec.row,
+        CASE_KEY: case_fields([rec], lesion=True),
     }
 
 
@@ -97,6 +102,7 @@ def image_items(
                 "image_size": list(rows[0].image_shape),
                 "label_size_ok": all(r.mask_size_ok for r in rows),
                 "masks_skipped": max(0, total - len(rows)),
+                CASE_KEY: case_fields([r.record for r in rows], lesion=False),
             }
         )
     items.sort(key=lambda d: d["series"])

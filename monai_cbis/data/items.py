@@ -30,6 +30,7 @@ import os
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 
+from .case_fields import CASE_KEY
 from .datalist import build_datalist
 from .indexer import CollectionIndex, index_collection
 from .skips import SkippedItems
@@ -58,6 +59,7 @@ def datalist_section(
     keys: Sequence[str] | None = None,
     max_items: int | None = None,
     allow_empty: bool = False,
+    keep_case: bool = False,
 ) -> list[dict]:
     """The items of one ``section`` of a datalist from :func:`~monai_cbis.data.build_datalist`, in datalist order.
 
@@ -69,6 +71,8 @@ def datalist_section(
         max_items: keep only the first N items (quick runs); ``None`` (or 0) keeps all.
         allow_empty: return ``[]`` for an empty section instead of raising (a ``Dataset`` may be empty; a bundle
             that trains on nothing is a mistake worth stopping for).
+        keep_case: with ``keys``, also keep the ``case`` dict (the name and fields the evaluation reports use,
+            :mod:`monai_cbis.data.case_fields`).
 
     Returns:
         A new list (the datalist's own dicts, or new ones holding only ``keys``).
@@ -88,6 +92,7 @@ def datalist_section(
     items = items[:max_items] if max_items else items
     if keys is None:
         return list(items)
+    keys = list(keys) + ([CASE_KEY] if keep_case and CASE_KEY not in keys else [])
     return [{k: item[k] for k in keys if k in item} for item in items]
 
 
@@ -119,7 +124,8 @@ def section_items(
         dataset_dir: a folder from :func:`~monai_cbis.data.resolve_dataset_dir`.
         section: ``training``, ``validation`` or ``test``.
         task, level, split, seed, val_frac, include_wrong_size_masks: as :func:`monai_cbis.data.build_datalist`.
-        max_items, keys: as :func:`datalist_section`.
+        max_items, keys: as :func:`datalist_section`; ``keys`` always keeps the ``case`` dict (the case name and CSV
+            fields the evaluation reports name their rows and overlays by, :mod:`monai_cbis.data.case_fields`).
         skipped: a run's ledger; receives every row and file the index and the datalist left out (``index``
             stage), so that the run can report them.
 
@@ -131,7 +137,7 @@ def section_items(
     dl = build_datalist(index, level=level, split=split, seed=seed, val_frac=val_frac, warn=False)
     if skipped is not None:
         skipped.extend(dl["skipped"], stage="index")
-    return datalist_section(dl, section, keys=keys, max_items=max_items)
+    return datalist_section(dl, section, keys=keys, max_items=max_items, keep_case=True)
 
 
 def pathology_classes(num_classes: int = 2) -> tuple[str, ...]:
@@ -182,11 +188,15 @@ def lesion_items(
             :func:`section_items` (``level="abnormality"``).
         target: ``"mask"`` for ROI segmentation: ``{"image": full mammogram, "label": its lesion mask}``;
             ``"pathology"`` for classification: ``{"image", "mask" (to crop around), "label": class index}``.
+            Both also carry the lesion's ``case`` dict (:mod:`monai_cbis.data.case_fields`), which the report
+            handlers name their rows by.
         num_classes: 2 (benign / malignant) or 3 (``BENIGN_WITHOUT_CALLBACK`` apart), see :func:`pathology_classes`.
 
     Example:
+        >>> lesion_items(root, "training", target="pathology", task="both")[0]["case"]["name"]  # doctest: +SKIP
+        'Mass-Training_P_00001_LEFT_CC_1'
         >>> lesion_items(root, "training", target="pathology", task="both")[0]  # doctest: +SKIP
-        {'image': '.../1-1.dcm', 'mask': '.../1-2.dcm', 'label': 1}
+        {'image': '.../1-1.dcm', 'mask': '.../1-2.dcm', 'label': 1, 'case': {...}}
     """
     if target not in LESION_TARGETS:
         raise ValueError(f"Unsupported target: {target!r}, available options are {list(LESION_TARGETS)}.")
@@ -196,5 +206,8 @@ def lesion_items(
         max_items=max_items, include_wrong_size_masks=include_wrong_size_masks, skipped=skipped,
     )  # fmt: skip
     if target == "mask":
-        return [{"image": i["image"], "label": i["mask"]} for i in items]
-    return [{"image": i["image"], "mask": i["mask"], "label": _pathology_index(i, num_classes)} for i in items]
+        return [{"image": i["image"], "label": i["mask"], CASE_KEY: i[CASE_KEY]} for i in items]
+    return [
+        {"image": i["image"], "mask": i["mask"], "label": _pathology_index(i, num_classes), CASE_KEY: i[CASE_KEY]}
+        for i in items
+    ]

@@ -1,5 +1,13 @@
-"""Reading MONAI-style engine state (per-item dicts, file names, arrays), gathering across DDP ranks, and the
-lifecycle shared by the report handlers."""
+"""Reading MONAI-style engine state (per-item dicts, file names, case fields, arrays), gathering across DDP ranks,
+and the lifecycle shared by the report handlers.
+
+Case names: an item that carries a ``case`` dict (every item of :mod:`monai_cbis.data.items`, see
+:mod:`monai_cbis.data.case_fields`) is named by it (``Mass-Test_P_00477_RIGHT_CC``, ``..._CC_2`` for one lesion) and
+its fields become columns (:data:`~monai_cbis.data.case_fields.CASE_COLUMNS`, empty cells for items without one);
+other items (a bare folder, MONAI Label) are named after their file path (:func:`~.reports.case_names`). Under DDP,
+rows are kept once per case name (or image path, without one): padded distributed samplers repeat items, and
+several lesions of one film are different cases.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +18,11 @@ import ignite.distributed as idist
 from ignite.engine import Engine, Events
 from monai.data import decollate_batch
 
+from ..data.case_fields import CASE_COLUMNS, CASE_KEY
 from ..transforms.views import to_numpy  # re-exported: the handlers read engine outputs with it
-from .reports import case_names
+from .reports import case_names, number_repeats, safe_name
 
-__all__ = ["ReportHandlerBase", "items", "item_filename", "to_numpy", "gather", "is_writer", "scalar"]
+__all__ = ["ReportHandlerBase", "items", "item_case", "item_filename", "to_numpy", "gather", "is_writer", "scalar"]
 
 
 def items(data) -> list[dict]:
@@ -54,6 +63,29 @@ def item_filename(output_item: dict, batch_item: dict | None, keys: Sequence[str
         meta = (batch_item or {}).get(f"{k}_meta_dict")
         if isinstance(meta, dict) and meta.get("filename_or_obj"):
             return str(meta["filename_or_obj"])
+    return None
+
+
+def _text(value) -> str:
+    if isinstance(value, (list, tuple)):  # a batch of one that was not decollated
+        value = value[0] if len(value) == 1 else ";".join(str(v) for v in value)
+    return "" if value is None else str(value)
+
+
+def item_case(output_item: Mapping, batch_item: Mapping | None) -> dict[str, str] | None:
+    """The item's ``case`` dict (output first, then batch) with string values, or None when it has none (or no
+    ``name``).
+
+    Example:
+        >>> item_case({}, {"case": {"name": "Mass-Test_P_00477_RIGHT_CC", "view": "CC"}})["view"]
+        'CC'
+        >>> item_case({"image": 0}, None) is None
+        True
+    """
+    for source in (output_item, batch_item or {}):
+        case = source.get(CASE_KEY)
+        if isinstance(case, Mapping) and _text(case.get("name")):
+            return {str(k): _text(v) for k, v in case.items()}
     return None
 
 
@@ -98,6 +130,11 @@ class ReportHandlerBase:
     def reset(self, engine: Engine | None = None) -> None:
         self.rows: list[dict] = []
         self._counter = 0
+        self._case: dict[str, str] | None = None
+
+    def row_id(self, filename: str) -> str:
+        """What tells the item being collected apart from the others: its case name, else its file."""
+        return self._case["name"] if self._case else filename
 
     def attach(self, engine: Engine) -> None:
         """Register on ``engine`` (an evaluator): STARTED resets, ITERATION_COMPLETED collects, COMPLETED writes."""
@@ -111,18 +148,30 @@ class ReportHandlerBase:
         """Collect the rows of this iteration's items."""
         outputs = items(engine.state.output)
         batch: list[dict] | None = None
+
+        def batch_item(i: int, strict: bool = True) -> dict | None:
+            nonlocal batch
+            if batch is None:
+                b = engine.state.batch
+                is_items = isinstance(b, dict) or (isinstance(b, list) and all(isinstance(d, dict) for d in b))
+                if not (strict or is_items):  # only a case is looked for: a batch of plain tensors has none
+                    return None
+                batch = items(b) if isinstance(b, (dict, list)) else []
+            return batch[i] if i < len(batch) else None
+
         for i, out in enumerate(outputs):
             fn = item_filename(out, None, self.keys)
             if fn is None:
-                if batch is None:
-                    b = engine.state.batch
-                    batch = items(b) if isinstance(b, (dict, list)) else []
-                fn = item_filename(out, batch[i] if i < len(batch) else None, self.keys)
+                fn = item_filename(out, batch_item(i), self.keys)
             if fn is None:
                 ws = idist.get_world_size()
                 fn = f"item_r{idist.get_rank()}_{self._counter:06d}" if ws > 1 else f"item_{self._counter:06d}"
             self._counter += 1
+            self._case = item_case(out, None) or item_case({}, batch_item(i, strict=False))
+            n = len(self.rows)
             self.collect(out, fn)
+            for row in self.rows[n:]:
+                row["_id"], row["_case"] = self.row_id(fn), self._case
 
     def collect(self, item: Mapping, filename: str) -> None:
         raise NotImplementedError
@@ -136,14 +185,20 @@ class ReportHandlerBase:
         return gather(obj) if self.gather_across_ranks else [obj]
 
     def _gathered_rows(self) -> list[dict]:
+        """All ranks' rows, each case once, sorted by image then case, with ``case`` (a unique, file-safe name) and
+        the :data:`CASE_COLUMNS` filled in ("" where the item had no ``case`` dict and the row no such field)."""
         per_rank = self._gather(self.rows)
         rows = [r for part in per_rank for r in part]
-        if len(per_rank) > 1:  # padded distributed samplers repeat items: keep each image once
+        if len(per_rank) > 1:  # padded distributed samplers repeat items: keep each case once
             seen: set[str] = set()
-            rows = [r for r in rows if not (r["image"] in seen or seen.add(r["image"]))]
-        rows.sort(key=lambda r: r["image"])
-        for r, case in zip(rows, case_names([r["image"] for r in rows]), strict=True):
+            rows = [r for r in rows if not (r["_id"] in seen or seen.add(r["_id"]))]
+        rows.sort(key=lambda r: (r["image"], r["_id"]))
+        from_paths = iter(case_names([r["image"] for r in rows if not r["_case"]]))
+        names = [safe_name(r["_case"]["name"]) if r["_case"] else next(from_paths) for r in rows]
+        for r, case in zip(rows, number_repeats(names, "~"), strict=True):
             r["case"] = case
+            for f in CASE_COLUMNS:
+                r[f] = r["_case"].get(f, "") if r["_case"] else r.get(f, "")
         return rows
 
     def completed(self, engine: Engine) -> None:

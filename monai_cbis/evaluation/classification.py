@@ -26,6 +26,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ..data.case_fields import CASE_COLUMNS
+
 __all__ = [
     "CLASS_NAMES",
     "CLASSIFICATION_CSV_COLUMNS",
@@ -38,7 +40,7 @@ __all__ = [
 CLASS_NAMES = ("benign", "malignant")
 
 # Columns of per_case.csv (true_label and predicted_label: 1 = malignant).
-CLASSIFICATION_CSV_COLUMNS = ("image", "case", "true_label", "prob_malignant", "predicted_label")
+CLASSIFICATION_CSV_COLUMNS = ("image", "case", *CASE_COLUMNS, "true_label", "prob_malignant", "predicted_label")
 
 
 def _as_binary(y_true, name: str = "y_true") -> np.ndarray:

@@ -8,7 +8,9 @@ writes into ``output_dir``:
   r = 0.125 ... 4, ``map_at_iou_0.1``, ``map_at_iou_0.5``), the full lesion-level summary under ``lesion_level``
   (hit criterion, FROC with 95 % intervals by woman, COCO mAP, operating point, breakdown, findings), ``epoch``,
   ``files`` and the published reference (``paper_reference``);
-* ``per_image.csv`` (one row per image: lesions, marks, lesions found and false marks at the operating point),
+* ``per_image.csv`` (one row per image, named by its case with the woman, side, view, lesion ids, types,
+  pathologies, density and subtlety: :mod:`monai_cbis.data.case_fields`; then lesions, marks, lesions found and
+  false marks at the operating point),
   ``per_lesion.csv`` (one row per ground-truth lesion), ``froc.png``, ``overlays/<case>.png`` (ground-truth boxes
   green, predicted boxes red and dashed with their scores).
 
@@ -32,6 +34,7 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 from ignite.engine import Engine
 
+from ..data.case_fields import CASE_COLUMNS
 from ._engine import ReportHandlerBase, is_writer, items
 from .figures import save_png
 from .froc import FP_RATES
@@ -44,8 +47,8 @@ from .reports import write_csv, write_json
 __all__ = ["DetectionReportHandler", "DETECTION_CSV_COLUMNS"]
 
 #: Columns of a detector's ``per_image.csv``.
-DETECTION_CSV_COLUMNS = ("image", "case", "patient_id", "n_lesions", "n_detections", "n_found", "n_false_positives",
-                         "top_score")  # fmt: skip
+DETECTION_CSV_COLUMNS = ("image", "case", *CASE_COLUMNS, "n_lesions", "n_detections", "n_found",
+                         "n_false_positives", "top_score")  # fmt: skip
 
 _SELECTIONS = ("first", "worst", "best")
 
@@ -150,7 +153,8 @@ class DetectionReportHandler(ReportHandlerBase):
             key = {"first": (filename,), "worst": (-missed, -fp, filename), "best": (missed, fp, filename)}
             image = item.get(self.image_key)
             grey = None if image is None else np.asarray(_np(image), np.float32)
-            self._pool.append((key[self.overlay_selection], filename, grey))
+            rid = self.row_id(filename)
+            self._pool.append((key[self.overlay_selection] + (rid,), rid, grey))
             if len(self._pool) > 2 * self.num_overlays:
                 self._pool = sorted(self._pool, key=lambda e: e[0])[: self.num_overlays]
 
@@ -166,13 +170,13 @@ class DetectionReportHandler(ReportHandlerBase):
         rows = []
         for r in records:
             fp = r["det_scores"][~r["det_hit"]]
-            rows.append({"image": r["image"], "case": r["case"], "patient_id": r["patient_id"],
+            rows.append({"image": r["image"], "case": r["case"], **{f: r[f] for f in CASE_COLUMNS},
                          "n_lesions": int(r["found_score"].size), "n_detections": int(r["det_scores"].size),
                          "n_found": int((r["found_score"] >= thr).sum()), "n_false_positives": int((fp >= thr).sum()),
                          "top_score": float(r["det_scores"].max()) if r["det_scores"].size else None})  # fmt: skip
         write_csv(rows, DETECTION_CSV_COLUMNS, os.path.join(self.output_dir, "per_image.csv"))
         files["per_image_csv"] = "per_image.csv"
-        files["overlays"] = self._overlays(pool, {r["image"]: r for r in records})
+        files["overlays"] = self._overlays(pool, {r["_id"]: r for r in records})
         out = {"model": self.model_name} if self.model_name is not None else {}
         out.update({"n_images": len(records), **headline(summary), "lesion_level": summary,
                     "epoch": engine.state.epoch, "files": files})  # fmt: skip
@@ -186,13 +190,13 @@ class DetectionReportHandler(ReportHandlerBase):
                 f"FROC mean sensitivity {_fmt(fm)}, sensitivity at 1 FP/image {_fmt(s1)}, mAP@0.1 {_fmt(m1)}"
             )
 
-    def _overlays(self, pool: list[tuple], by_image: Mapping[str, dict]) -> list[str]:
+    def _overlays(self, pool: list[tuple], by_id: Mapping[str, dict]) -> list[str]:
         written, done = [], set()
-        for _, fn, grey in pool:
-            if len(written) >= self.num_overlays or fn in done:
+        for _, rid, grey in pool:
+            if len(written) >= self.num_overlays or rid in done:
                 continue
-            done.add(fn)
-            r = by_image[fn]
+            done.add(rid)
+            r = by_id[rid]
             found = int(np.isfinite(r["found_score"]).sum())
             title = f"{r['case']}   lesions found {found}/{r['found_score'].size} (any score)"
             image = grey if grey is not None else np.zeros((16, 16), np.float32)

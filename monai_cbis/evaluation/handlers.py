@@ -155,12 +155,12 @@ class SegmentationReportHandler(ReportHandlerBase):
         self._lesion_records: list[dict] = []
         self._scores_from: set[str] = set()
 
-    def _key(self, row: dict) -> tuple:
+    def _key(self, row: dict, rid: str) -> tuple:
         if self.overlay_selection == "worst":
-            return (row["lesion_dice"], row["image"])
+            return (row["lesion_dice"], row["image"], rid)
         if self.overlay_selection == "best":
-            return (-row["lesion_dice"], row["image"])
-        return (row["image"],)
+            return (-row["lesion_dice"], row["image"], rid)
+        return (row["image"], rid)
 
     def collect(self, item: Mapping, filename: str) -> None:
         for k in (self.label_key, self.pred_key):
@@ -175,11 +175,11 @@ class SegmentationReportHandler(ReportHandlerBase):
             has_prob = self.prob_key is not None and self.prob_key in item
             prob = _lesion_channel(to_numpy(item[self.prob_key])) if has_prob else pred.astype(np.float32)
             self._scores_from.add(self.prob_key if has_prob else "pred")
-            self._lesion_records.append(
-                self.lesion_report.segmentation_record(
-                    filename, item, label, prob, pred, self.threshold, meta=item[self.label_key]
-                )
+            record = self.lesion_report.segmentation_record(
+                filename, item, label, prob, pred, self.threshold, meta=item[self.label_key]
             )
+            record["_id"] = self.row_id(filename)
+            self._lesion_records.append(record)
         if self.num_overlays:
             image = item.get(self.image_key)
             grey = None if image is None else to_numpy(image).astype(np.float32)
@@ -191,7 +191,7 @@ class SegmentationReportHandler(ReportHandlerBase):
                     "overlay is drawn on a blank background."
                 )
                 grey = None
-            self._pool.append((self._key(row), filename, grey, label, pred))
+            self._pool.append((self._key(row, self.row_id(filename)), self.row_id(filename), grey, label, pred))
             if len(self._pool) > 2 * self.num_overlays:
                 self._pool = sorted(self._pool, key=lambda e: e[0])[: self.num_overlays]
 
@@ -202,19 +202,19 @@ class SegmentationReportHandler(ReportHandlerBase):
         lesion_parts = self._gather((self._lesion_records, sorted(self._scores_from)))
         if not is_writer(self.save_rank):
             return
-        case_of = {r["image"]: r["case"] for r in rows}
-        by_image = {r["image"]: r for r in rows}
+        case_of = {r["_id"]: r["case"] for r in rows}
+        by_id = {r["_id"]: r for r in rows}
         write_csv(rows, SEGMENTATION_CSV_COLUMNS, os.path.join(self.output_dir, "per_image.csv"))
         overlays, done = [], set()
-        for _, fn, grey, lab, prd in pool:
-            if len(overlays) >= self.num_overlays or fn in done:
+        for _, rid, grey, lab, prd in pool:
+            if len(overlays) >= self.num_overlays or rid in done:
                 continue
-            done.add(fn)
-            r = by_image[fn]
-            title = f"{case_of[fn]}   lesion Dice {r['lesion_dice']:.3f}   IoU {r['lesion_iou']:.3f}"
+            done.add(rid)
+            r = by_id[rid]
+            title = f"{r['case']}   lesion Dice {r['lesion_dice']:.3f}   IoU {r['lesion_iou']:.3f}"
             image = grey if grey is not None else np.zeros(lab.shape, np.float32)
             fig = overlay_figure(image, lab, prd, title, panel_px=self.panel_px, transpose=self.transpose_for_display)
-            rel = f"overlays/{case_of[fn]}.png"
+            rel = f"overlays/{r['case']}.png"
             save_png(fig, os.path.join(self.output_dir, rel))
             overlays.append(rel)
         for stale in self._written_overlays - set(overlays):  # from an earlier run of this handler

@@ -196,8 +196,9 @@ class LesionLevelReport:
         """A segmentation report's lesion level: :meth:`write` of the records gathered from every rank.
 
         Args:
-            parts: per rank, ``(records, score sources)``; an image seen twice (padded samplers) counts once.
-            case_of: image -> case name (the per-image CSV's).
+            parts: per rank, ``(records, score sources)``; a case seen twice (padded samplers) counts once. A record
+                is told apart by its ``_id`` (the handler's case name, else its image).
+            case_of: ``_id`` -> case name (the per-image CSV's).
             output_dir, title: as for :meth:`write`.
             prob_key: the probability key the handler scores with (named in ``scores_from``).
 
@@ -208,10 +209,11 @@ class LesionLevelReport:
         for recs, src in parts:
             sources.update(src)
             for r in recs:
-                if r["image"] not in seen:
-                    seen.add(r["image"])
-                    records.append({**r, "case": case_of.get(r["image"])})
-        records.sort(key=lambda r: r["image"])
+                rid = r.get("_id", r["image"])
+                if rid not in seen:
+                    seen.add(rid)
+                    records.append({**r, "case": case_of.get(rid)})
+        records.sort(key=lambda r: (r["image"], str(r["case"])))
         lesions_from = (
             "one per connected component of the item's ROI mask (one CSV row)"
             if self.attributes.match_by == "label"

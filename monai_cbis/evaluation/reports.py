@@ -20,7 +20,7 @@ import numpy as np
 
 from ..atomic import atomic_write, atomic_write_json
 
-__all__ = ["case_names", "json_ready", "number_repeats", "write_json", "write_csv", "read_csv"]
+__all__ = ["case_names", "json_ready", "number_repeats", "safe_name", "write_json", "write_csv", "read_csv"]
 
 _EXTENSIONS = (".nii.gz", ".dcm", ".png", ".jpg", ".jpeg", ".nii", ".tif", ".tiff", ".npy", ".npz")
 
@@ -96,8 +96,17 @@ def _strip_ext(name: str) -> str:
     return os.path.splitext(name)[0] or name
 
 
-def _safe(part: str) -> str:
+def safe_name(part: str) -> str:
+    """``part`` usable as a file name: characters other than letters, digits, ``.``, ``_`` and ``-`` become ``_``.
+
+    Example:
+        >>> safe_name("Mass-Test_P_00477_RIGHT_CC/../x y")
+        'Mass-Test_P_00477_RIGHT_CC_.._x_y'
+    """
     return re.sub(r"[^A-Za-z0-9._-]+", "_", part).strip("._") or "x"
+
+
+_safe = safe_name
 
 
 def number_repeats(names: Sequence[str], sep: str) -> list[str]:

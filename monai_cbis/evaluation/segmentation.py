@@ -34,6 +34,8 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 
+from ..data.case_fields import CASE_COLUMNS
+
 __all__ = [
     "EMPTY_MASK_CONVENTION",
     "PER_IMAGE_METRICS",
@@ -62,6 +64,7 @@ PER_IMAGE_METRICS = (
 # Columns of per_image.csv: the image path, its short unique case name (overlay file stem), the scores, pixel counts.
 SEGMENTATION_CSV_COLUMNS = (
     ("image", "case")
+    + CASE_COLUMNS
     + PER_IMAGE_METRICS
     + ("label_lesion_pixels", "pred_lesion_pixels", "overlap_pixels", "total_pixels")
 )

@@ -7,7 +7,7 @@ import pytest
 from docstring_examples import modules_with_examples, run_examples
 
 PACKAGE = "monai_cbis.data"
-MODULES = ["dataset", "demo", "items", "sampling", "skips", "splits", "verify"]
+MODULES = ["case_fields", "dataset", "demo", "items", "sampling", "skips", "splits", "verify"]
 MODULES += ["synthetic", "synthetic.collection", "synthetic.drawing", "synthetic.encode", "synthetic.model"]
 MODULES += ["synthetic.plan", "synthetic.vocabulary"]
 

@@ -26,7 +26,11 @@ def test_section_items_keys_keeps_only_what_the_pipeline_batches(tmp_path, monke
     monkeypatch.setitem(demo.DEMO, "cases", 8)
     root = demo.demo_data_dir(str(tmp_path))
     found = items.section_items(root, "test", task="both", keys=["image", "label", "laterality"])
-    assert found and all(set(i) == {"image", "label", "laterality"} for i in found)
+    # plus the case dict, which the evaluation reports name their rows by
+    assert found and all(set(i) == {"image", "label", "laterality", "case"} for i in found)
+    for i in found:
+        assert i["case"]["name"] in i["image"] and i["case"]["laterality"] == i["laterality"]
+        assert all(isinstance(v, str) for v in i["case"].values())
 
 
 @pytest.mark.parametrize("level", ["image", "abnormality"])
@@ -55,11 +59,14 @@ def test_an_empty_section_is_an_empty_dataset_but_an_error_for_a_bundle(classic)
 def test_lesion_items_for_roi_segmentation_and_classification(small_demo):
     root = small_demo.root
     seg = items.lesion_items(root, "training", target="mask", task="mass")
-    assert seg and all(set(i) == {"image", "label"} for i in seg)
+    assert seg and all(set(i) == {"image", "label", "case"} for i in seg)
     cls = items.lesion_items(root, "test", target="pathology", task="both")
     truth = {r.mask: r.pathology for r in small_demo.rows}
+    by_mask = {r.mask: r for r in small_demo.rows}
     for item in cls:
-        assert set(item) == {"image", "mask", "label"}
+        assert set(item) == {"image", "mask", "label", "case"}
+        row = by_mask[item["mask"]]
+        assert item["case"]["name"].endswith(f"_{row.abnormality_id}") and item["case"]["pathology"] == row.pathology
         assert item["label"] == int(truth[item["mask"]] == "MALIGNANT")  # BENIGN_WITHOUT_CALLBACK is benign
     three = items.lesion_items(root, "test", target="pathology", task="both", num_classes=3)
     expected = {"BENIGN_WITHOUT_CALLBACK": 0, "BENIGN": 1, "MALIGNANT": 2}

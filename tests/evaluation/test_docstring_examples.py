@@ -9,7 +9,7 @@ PACKAGE = "monai_cbis.evaluation"
 MODULES = ["__init__", "segmentation", "classification", "reports", "figures", "handlers", "curves", "references"]
 MODULES += ["compare", "compare.collect", "compare.rows", "compare.table", "compare.chart", "compare.write"]
 MODULES += ["froc", "lesion_components", "bootstrap", "detection_map", "lesion_attributes", "lesion_level"]
-MODULES += ["lesion_report", "lesion_figures", "detection_handler"]
+MODULES += ["lesion_report", "lesion_figures", "detection_handler", "_engine"]
 
 
 @pytest.mark.parametrize("name", MODULES)
