@@ -33,7 +33,8 @@ from scratch import scratch_dir
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 LABEL_VENV = os.environ.get("MONAI_CBIS_LABEL_VENV", os.path.join(REPO, ".venv-label"))
-SEGMENTER, CLASSIFIER = "unet_effb3", "mobilenetv2_classification"
+SEGMENTER, CLASSIFIER, DETECTOR = "unet_effb3", "mobilenetv2_classification", "retinanet_detection"
+DETECTOR_LONG_SIDE = 128  # the detector's working image (its default, 1024, is for a GPU)
 FILM_SHAPE = (96, 64)  # rows, columns: portrait, so a transposed label shows
 START_TIMEOUT_S, TRAIN_TIMEOUT_S = 120, 240
 
@@ -63,15 +64,34 @@ def _film() -> np.ndarray:
     return film.astype(np.uint8)
 
 
+def _certain_everywhere(net: torch.nn.Module) -> torch.nn.Module:
+    """The detector's every anchor scores sigmoid(4) for both classes and keeps its own box (zero regression), so
+    it returns boxes whatever the film (a fresh network's scores stay under its score threshold)."""
+    with torch.no_grad():
+        for conv, bias in ((net.classification_head.cls_logits, 4.0), (net.regression_head.bbox_reg, 0.0)):
+            conv.weight.zero_()
+            conv.bias.fill_(bias)
+    return net
+
+
 def _bundles_with_weights(root) -> str:
-    """The two bundles, each with models/model.pt saved from its own network_def."""
-    for name in (SEGMENTER, CLASSIFIER):
+    """The three bundles, each with models/model.pt saved from its own network_def (the detector's made certain,
+    at a CPU-sized working image)."""
+    for name in (SEGMENTER, CLASSIFIER, DETECTOR):
         dst = root / name
         shutil.copytree(os.path.join(REPO, "bundles", name), dst, ignore=shutil.ignore_patterns("models", "eval"))
+        config_file = dst / "configs" / "inference.json"
+        if name == DETECTOR:
+            config = json.loads(config_file.read_text())
+            config["long_side"] = DETECTOR_LONG_SIDE
+            config_file.write_text(json.dumps(config, indent=4))
         parser = ConfigParser()
-        parser.read_config(str(dst / "configs" / "inference.json"))
+        parser.read_config(str(config_file))
         (dst / "models").mkdir()
-        torch.save(parser.get_parsed_content("network_def").state_dict(), dst / "models" / "model.pt")
+        net = parser.get_parsed_content("network_def")
+        if name == DETECTOR:
+            net = _certain_everywhere(net)
+        torch.save(net.state_dict(), dst / "models" / "model.pt")
     return str(root)
 
 
@@ -142,7 +162,7 @@ def server(request, tmp_path_factory):
     (studies / "film0.png").write_bytes(_png(_film()))
     app = tmp / "app"
     laid = subprocess.run(
-        [python, "-m", "monai_cbis", "label-app", str(app), "--bundles", SEGMENTER, CLASSIFIER]
+        [python, "-m", "monai_cbis", "label-app", str(app), "--bundles", SEGMENTER, CLASSIFIER, DETECTOR]
         + ["--bundles-dir", bundles_dir, "--studies", str(studies)],
         capture_output=True,
         text=True,
@@ -187,7 +207,8 @@ def _log_tail(server) -> str:
 
 def test_info_lists_every_bundle(server):
     info = server["info"]
-    assert {SEGMENTER, CLASSIFIER} <= set(info["models"]), info["models"]
+    assert {SEGMENTER, CLASSIFIER, DETECTOR} <= set(info["models"]), info["models"]
+    assert info["models"][DETECTOR]["type"] == "detection"
     assert info["models"][SEGMENTER]["labels"] == {"lesion": 1}
     assert SEGMENTER in info["trainers"]
 
@@ -209,6 +230,18 @@ def test_classification_request_returns_the_class_and_probabilities(server):
     assert [p["label"] for p in prediction] == ["benign", "malignant"]
     assert all(0.0 <= p["score"] <= 1.0 for p in prediction)
     assert abs(sum(p["score"] for p in prediction) - 1.0) < 1e-4
+
+
+def test_detection_request_returns_boxes_on_the_film(server):
+    """The detector over HTTP: boxes with their class, in the film's pixels (not the working image's)."""
+    status, _, body = _request(f"{server['url']}/infer/{DETECTOR}?image=film0&output=json", "POST")
+    assert status == 200, body[:2000].decode(errors="replace") + _log_tail(server)
+    result = json.loads(body)
+    boxes, labels = result["box"], result["label"]
+    assert 0 < len(boxes) == len(labels) <= 100 and set(labels) <= {0, 1}  # detections_per_img; mass, calcification
+    rows, cols = FILM_SHAPE
+    for x0, y0, x1, y1 in boxes:
+        assert -1 <= x0 < x1 <= cols + 1 and -1 <= y0 < y1 <= rows + 1, (x0, y0, x1, y1)
 
 
 def test_saved_label_then_one_epoch_of_training_finishes(server):
