@@ -44,6 +44,22 @@ def _rows(path: str) -> list[dict]:
         return list(csv.DictReader(f))
 
 
+_CASE_RE = re.compile(r"^(Mass|Calc)-(Training|Test)_(P_\d+)_(LEFT|RIGHT)_(CC|MLO)(_\d+)?$")
+
+
+def checked_case_columns(rows: list[dict]) -> None:
+    """Every per-case row is named by its case (the series folder, ``_<abnormality_id>`` for one lesion), uniquely,
+    and its woman / side / view columns agree with the name (issue 10: per-case outputs a person can read)."""
+    assert len({r["case"] for r in rows}) == len(rows)
+    for r in rows:
+        m = _CASE_RE.match(r["case"])
+        assert m, r["case"]
+        assert (m[3], m[4], m[5]) == (r["patient_id"], r["laterality"], r["view"]), r
+        assert r["pathology"] and r["breast_density"] != "" and r["subtlety"] != ""
+        if m[6]:  # one lesion
+            assert m[6] == f"_{r['abnormality_id']}"
+
+
 def checked_segmentation_report(eval_dir: str) -> tuple[dict, list[dict]]:
     """``metrics.json`` and ``per_image.csv`` of a segmentation evaluation, after checking that every per-image score
     follows from the row's pixel counts and every headline figure from the rows (means, pooled counts, counts of
@@ -52,6 +68,7 @@ def checked_segmentation_report(eval_dir: str) -> tuple[dict, list[dict]]:
         metrics = json.load(f)
     rows = _rows(os.path.join(eval_dir, "per_image.csv"))
     assert metrics["n_images"] == len(rows) > 0
+    checked_case_columns(rows)
     for r in rows:
         tp, n_lab, n_prd, n = (int(r[k]) for k in ("overlap_pixels", "label_lesion_pixels", "pred_lesion_pixels",
                                                    "total_pixels"))  # fmt: skip
@@ -119,6 +136,7 @@ def checked_classification_report(eval_dir: str) -> tuple[dict, list[dict]]:
     rows = _rows(os.path.join(eval_dir, "per_case.csv"))
     n = len(rows)
     assert metrics["n_cases"] == n > 0
+    checked_case_columns(rows)
     true = [int(r["true_label"]) for r in rows]
     pred = [int(r["predicted_label"]) for r in rows]
     assert pred == [int(float(r["prob_malignant"]) >= metrics["threshold"]) for r in rows]

@@ -89,6 +89,9 @@ def test_evaluate_writes_metrics_per_image_csv_and_overlays(env, trained):
     assert all(int(r["label_lesion_pixels"]) > 0 and int(r["total_pixels"]) == 64 * 64 for r in rows)
     assert metrics["n_empty_label"] == 0
     assert len(os.listdir(os.path.join(out, "overlays"))) == min(len(rows), 8)
+    # named by the case: the film's series folder (Mass-Test_P_00477_RIGHT_CC), in the CSV and the overlay files
+    assert all(r["case"] in r["image"].split(os.sep) for r in rows)
+    assert set(os.listdir(os.path.join(out, "overlays"))) <= {f"{r['case']}.png" for r in rows}
     # the breast gate ran on every prediction (gate_by_breast defaults to true) and its totals are in metrics.json
     gate = metrics["breast_gate"]
     assert gate["images"] == len(rows) and 0 <= gate["images_with_removals"] <= len(rows)
