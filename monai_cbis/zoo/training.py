@@ -145,7 +145,7 @@ def _parameters(spec: BundleSpec, family: BundleFamily) -> dict:
         "epochs": spec.epochs,
         "batch_size": spec.batch_size,
         "learning_rate": spec.learning_rate,
-        "lr_schedule": "plateau",
+        "lr_schedule": spec.lr_schedule,
         "warmup_epochs": 1,
         "grad_clip": None,
         "key_metric": family.key_metric,
