@@ -81,6 +81,7 @@ def test_every_multi_gpu_config_builds_its_training_properties(bundle, one_rank_
         dataset_dir=collection.root,
         cache_dir=str(tmp_path / "cache"),
         image_size=[32, 32],
+        batch_size=2,  # the tiny collection must still give a batch: an empty train loader is an error
     )
     wf.initialize()  # init_distributed() finds the group already running
     assert wf.check_properties() == []

@@ -5,6 +5,7 @@ monailabel is installed by the README's install line (--no-deps plus its light i
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 
@@ -52,6 +53,14 @@ def app(request, tmp_path_factory):
     """A monaibundle app folder holding the bundle, its weights set to segment everything it is shown."""
     tmp = scratch_dir(request, tmp_path_factory, "monailabel")
     bundle = _install(tmp / "app", "unet_effb3", [8.0])
+    # the breast gate (default on; tests/transforms/test_breast_gate.py, test_unet_effb3.py) would cut this "all
+    # lesion" mask down to the breast: off here, so the mask shows the geometry of the inversion alone
+    inference = os.path.join(bundle, "configs", "inference.json")
+    with open(inference) as f:
+        config = json.load(f)
+    config["gate_by_breast"] = False
+    with open(inference, "w") as f:
+        json.dump(config, f, indent=4)
     data = make_synthetic_cbis(tmp / "cbis", layout="classic", cases=8, seed=4)
     return {"app": str(tmp / "app"), "bundle": bundle, "data": data, "tmp": tmp}
 
