@@ -46,7 +46,7 @@ from monai.config import KeysCollection
 from monai.data import FolderLayout, MetaTensor
 from monai.transforms import MapTransform, Transform
 
-from .dicom_source import Algorithm, derived_uid, quiet_highdicom, read_source, save_dicom
+from .dicom_source import Algorithm, derived_uid, quiet_highdicom, read_source, save_dicom, source_file
 
 __all__ = ["SEGMENT_LABEL", "SaveDicomSeg", "SaveDicomSegd", "segmentation_from_mask", "write_dicom_seg"]
 
@@ -211,13 +211,7 @@ class SaveDicomSegd(MapTransform):
 
     def __call__(self, data: Mapping[Hashable, object]) -> dict:
         d = dict(data)
-        source = d.get(self.source_key)
-        source_path = source.meta.get("filename_or_obj") if isinstance(source, MetaTensor) else None
-        if not source_path:
-            raise ValueError(
-                f"SaveDicomSegd: {self.source_key!r} carries no file name (filename_or_obj), so the SEG has no "
-                "source image to reference; load it with LoadImaged / LoadMammogramd."
-            )
+        source_path = source_file(d, self.source_key, "SaveDicomSegd", "SEG")
         for key in self.key_iterator(d):
             name = d[key].meta.get("filename_or_obj") if isinstance(d[key], MetaTensor) else None
             d[key] = self.writer(d[key], str(source_path), name=str(name or source_path))

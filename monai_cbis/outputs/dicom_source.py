@@ -24,6 +24,8 @@ import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from monai.data import MetaTensor
+
 from .. import __version__
 from ..atomic import atomic_write
 from ..data.files import DICOM_SUFFIXES, is_dicom_path
@@ -142,3 +144,19 @@ def save_dicom(ds, path: str | os.PathLike) -> str:
             ds.save_as(f, write_like_original=False)
 
     return atomic_write(path, write, mode="wb")
+
+
+def source_file(data, source_key, writer: str, kind: str) -> str:
+    """The file name (``filename_or_obj``) of ``data[source_key]``, the image a derived DICOM object references.
+
+    Raises:
+        ValueError: the item carries no file name there (the message names ``writer``, ``kind`` and the fix).
+    """
+    source = data.get(source_key)
+    path = source.meta.get("filename_or_obj") if isinstance(source, MetaTensor) else None
+    if not path:
+        raise ValueError(
+            f"{writer}: {source_key!r} carries no file name (filename_or_obj), so the {kind} has no source "
+            "image to reference; load it with LoadImaged / LoadMammogramd."
+        )
+    return str(path)

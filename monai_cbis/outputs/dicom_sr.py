@@ -42,10 +42,10 @@ from collections.abc import Hashable, Mapping, Sequence
 
 import numpy as np
 from monai.config import KeysCollection
-from monai.data import FolderLayout, MetaTensor
+from monai.data import FolderLayout
 from monai.transforms import MapTransform
 
-from .dicom_source import Algorithm, derived_uid, quiet_highdicom, read_source, save_dicom
+from .dicom_source import Algorithm, derived_uid, quiet_highdicom, read_source, save_dicom, source_file
 
 __all__ = [
     "PRIVATE_SCHEME",
@@ -309,13 +309,7 @@ class SaveDicomSRd(MapTransform):
 
     def __call__(self, data: Mapping[Hashable, object]) -> dict:
         d = dict(data)
-        source = d.get(self.source_key)
-        source_path = source.meta.get("filename_or_obj") if isinstance(source, MetaTensor) else None
-        if not source_path:
-            raise ValueError(
-                f"SaveDicomSRd: {self.source_key!r} carries no file name (filename_or_obj), so the SR has no source "
-                "image to reference; load it with LoadImaged / LoadMammogramd."
-            )
+        source_path = source_file(d, self.source_key, "SaveDicomSRd", "SR")
         for key in self.key_iterator(d):
             missing = [k for k in (self.label_key, self.score_key) if k not in d]
             if missing:
