@@ -195,14 +195,17 @@ class FastResize(InvertibleTransform, Transform):
 
     Args:
         spatial_size: output ``(W, H)``, or one int for both; with ``size_mode="longest"`` one int, the longest
-            side's length (the other side keeps the aspect ratio, as MONAI's ``Resize(size_mode="longest")``).
+            side's length (the other side keeps the aspect ratio, as MONAI's ``Resize(size_mode="longest")``); with
+            ``size_mode="downsample"`` one int, the factor every side is divided by (aspect kept, 1 keeps the size).
         inverse_mode: interpolation of ``inverse``: ``"bilinear"`` (images, probabilities) or ``"nearest"`` (labels).
-        size_mode: ``"all"`` (``spatial_size`` is the output size) or ``"longest"``.
+        size_mode: ``"all"`` (``spatial_size`` is the output size), ``"longest"`` or ``"downsample"``.
 
     Example:
         >>> import numpy as np
         >>> tuple(FastResize(100, size_mode="longest")(np.ones((1, 300, 500), np.uint16)).shape)
         (1, 60, 100)
+        >>> tuple(FastResize(4, size_mode="downsample")(np.ones((1, 300, 500), np.uint16)).shape)
+        (1, 75, 125)
         >>> resize = FastResize(224)
         >>> out = resize(np.ones((1, 3000, 5000), np.uint16))
         >>> tuple(out.shape), str(out.dtype), tuple(resize.inverse(out).shape)
@@ -214,10 +217,13 @@ class FastResize(InvertibleTransform, Transform):
     def __init__(
         self, spatial_size: int | Sequence[int], inverse_mode: str = "bilinear", size_mode: str = "all"
     ) -> None:
-        if size_mode not in ("all", "longest"):
-            raise ValueError(f"Unsupported size_mode: {size_mode!r}, available options are ['all', 'longest'].")
-        if size_mode == "longest" and not isinstance(spatial_size, (int, np.integer)):
-            raise ValueError(f"size_mode='longest' takes one int (the longest side), got {spatial_size!r}.")
+        if size_mode not in ("all", "longest", "downsample"):
+            raise ValueError(
+                f"Unsupported size_mode: {size_mode!r}, available options are ['all', 'longest', 'downsample']."
+            )
+        if size_mode != "all" and not isinstance(spatial_size, (int, np.integer)):
+            what = "the longest side" if size_mode == "longest" else "the factor"
+            raise ValueError(f"size_mode={size_mode!r} takes one int ({what}), got {spatial_size!r}.")
         self.size_mode = size_mode
         self.spatial_size = tuple(int(s) for s in ensure_tuple_rep(spatial_size, 2))
         if min(self.spatial_size) < 1:
@@ -252,7 +258,7 @@ class FastResize(InvertibleTransform, Transform):
         """The output ``(W, H)`` for an input of spatial ``shape``."""
         if self.size_mode == "all":
             return self.spatial_size
-        scale = self.spatial_size[0] / max(shape)
+        scale = 1.0 / self.spatial_size[0] if self.size_mode == "downsample" else self.spatial_size[0] / max(shape)
         return tuple(max(1, int(round(s * scale))) for s in shape)
 
     def inverse(self, data: torch.Tensor) -> torch.Tensor:

@@ -61,3 +61,16 @@ def test_bad_arguments():
         FastResize(8, inverse_mode="cubic")
     with pytest.raises(ValueError, match=r"FastResized: key 'image'.*\(C, W, H\), got shape \(4, 4\)"):
         FastResized("image", 2)({"image": np.zeros((4, 4))})
+
+
+def test_downsample_divides_every_side_and_inverts():
+    img = MetaTensor(torch.rand(1, 301, 200))
+    resize = FastResize(4, size_mode="downsample")
+    out = resize(img)
+    assert tuple(out.shape) == (1, 75, 50)  # round(301 / 4), 200 / 4: aspect kept
+    assert tuple(resize.inverse(out).shape) == (1, 301, 200)
+    assert torch.equal(FastResize(1, size_mode="downsample")(img).as_tensor(), img.as_tensor())  # 1 keeps the pixels
+    with pytest.raises(ValueError, match=r"size_mode='downsample' takes one int \(the factor\)"):
+        FastResize((2, 2), size_mode="downsample")
+    with pytest.raises(ValueError, match=r"available options are \['all', 'longest', 'downsample'\]"):
+        FastResize(2, size_mode="half")

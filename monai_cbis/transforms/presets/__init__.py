@@ -2,7 +2,8 @@
 (:mod:`~monai_cbis.transforms.presets.full_mammogram`), paper B's lesion crop for segmentation
 (:mod:`~monai_cbis.transforms.presets.roi_crop`) and paper B's lesion classification input
 (:mod:`~monai_cbis.transforms.presets.lesion_classification`) and lesion detection on full mammograms
-(:mod:`~monai_cbis.transforms.presets.detection`: boxes that follow the image).
+(:mod:`~monai_cbis.transforms.presets.detection`: boxes that follow the image) and full-resolution patches with
+sliding-window inference (:mod:`~monai_cbis.transforms.presets.highres`).
 
 Each preset is a :class:`Preset` with a ``deterministic`` part (load, geometry, enhancement: computed once per
 image and cacheable, see :mod:`monai_cbis.transforms.cache`) and a ``random`` part (augmentation, drawn anew each
@@ -26,6 +27,7 @@ from __future__ import annotations
 from .base import Preset, PresetSettings
 from .detection import DetectionSettings, detection_transforms
 from .full_mammogram import FullMammogramSettings, full_mammogram_transforms
+from .highres import HighresSettings, highres_transforms
 from .lesion_classification import (
     IMAGENET_MEAN,
     IMAGENET_STD,
@@ -46,10 +48,12 @@ __all__ = [
     "RoiCropSettings",
     "LesionClassificationSettings",
     "DetectionSettings",
+    "HighresSettings",
     "full_mammogram_transforms",
     "roi_crop_transforms",
     "lesion_classification_transforms",
     "detection_transforms",
+    "highres_transforms",
     "get_preset",
     "preset_compose",
 ]

@@ -10,6 +10,7 @@ from monai.transforms import Compose
 from .base import Preset
 from .detection import detection_transforms
 from .full_mammogram import full_mammogram_transforms
+from .highres import highres_transforms
 from .lesion_classification import lesion_classification_transforms
 from .roi_crop import roi_crop_transforms
 
@@ -20,6 +21,7 @@ PRESETS: dict[str, Callable[..., Preset]] = {
     "roi_crop": roi_crop_transforms,
     "lesion_classification": lesion_classification_transforms,
     "detection": detection_transforms,
+    "highres": highres_transforms,
 }
 
 #: The parts :func:`preset_compose` returns.

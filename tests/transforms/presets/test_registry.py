@@ -17,7 +17,7 @@ from monai_cbis.transforms import (
 
 
 def test_registry_and_parts():
-    assert set(PRESETS) == {"full_mammogram", "roi_crop", "lesion_classification", "detection"}
+    assert set(PRESETS) == {"full_mammogram", "roi_crop", "lesion_classification", "detection", "highres"}
     det = preset_compose("full_mammogram", part="deterministic", image_size=32)
     assert isinstance(det, Compose) and isinstance(det.transforms[0], LoadMammogramd)
     rnd = preset_compose("roi_crop", part="random")
@@ -26,7 +26,7 @@ def test_registry_and_parts():
     assert len(train.transforms) == len(get_preset("roi_crop").deterministic.transforms) + len(rnd.transforms)
     with pytest.raises(
         ValueError,
-        match=r"Unsupported preset: 'x', available options are \['detection', 'full_mammogram', 'lesion_class",
+        match=r"Unsupported preset: 'x', available options are \['detection', 'full_mammogram', 'highres', 'lesion_",
     ):
         get_preset("x")
     with pytest.raises(ValueError, match=r"Unsupported part: 'eval'"):
