@@ -109,8 +109,13 @@ def is_paper_reference(obj) -> bool:
 
 
 def _kind_of(spec) -> str:
+    """The report kind of ``spec``'s family (a family may write another family's kind of report: a patch-trained
+    segmenter writes a segmentation report)."""
+    from monai_cbis.zoo.families import FAMILIES  # lazily, as _specs
+
     family = getattr(spec, "family", None)
-    return str(getattr(family, "name", family))
+    name = str(getattr(family, "name", family))
+    return FAMILIES[name].kind if name in FAMILIES else name
 
 
 def _specs() -> dict:

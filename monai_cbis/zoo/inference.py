@@ -118,7 +118,7 @@ def inference_config(spec: BundleSpec) -> dict:
                 "num_workers": 0,
                 **({"collate_fn": family.collate_fn} if family.collate_fn is not None else {}),
             },
-            "inferer": dict(family.inferer),
+            "inferer": family.evaluation_inferer,
             "postprocessing": {"_target_": "Compose", "transforms": family.inference_postprocessing(spec, level)},
             "handlers": [
                 *_load_model("$@bundle_root + '/models/model.pt'"),

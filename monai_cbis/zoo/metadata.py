@@ -26,7 +26,7 @@ def _image_input(spec: BundleSpec) -> dict:
         "spatial_shape": family.input_shape(spec),
         "dtype": "float32",
         "value_range": list(spec.input_range),
-        "is_patch_data": False,
+        "is_patch_data": family.input_is_patch,
         "channel_def": {str(c): "image" for c in range(spec.input_channels)},
     }
 

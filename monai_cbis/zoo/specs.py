@@ -13,6 +13,7 @@ Example:
 from __future__ import annotations
 
 from .bundle_spec import PUBLISHED_KEYS, BundleSpec
+from .specs_highres import unet_highres
 
 __all__ = ["BundleSpec", "SPECS", "CLASSIFIER_ARCHS", "PUBLISHED_KEYS"]
 
@@ -362,6 +363,7 @@ def _specs() -> dict[str, BundleSpec]:
         ),
         *[_classifier(a) for a in CLASSIFIER_ARCHS],
         _retinanet_detection(),
+        unet_highres(_CBIS),
     ]
     return {s.name: s for s in specs}
 

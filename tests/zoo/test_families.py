@@ -27,7 +27,7 @@ def _configs(spec) -> dict:
 
 
 def test_families_are_registered_by_name_and_every_spec_has_one():
-    assert list(FAMILIES) == ["segmentation", "classification", "detection"]
+    assert list(FAMILIES) == ["segmentation", "classification", "detection", "patch_segmentation"]
     assert all(f.name == name for name, f in FAMILIES.items())
     assert {s.family for s in SPECS.values()} == set(FAMILIES)
 

@@ -1,5 +1,6 @@
 """What differs between the bundle families: one :class:`BundleFamily` object per family in :data:`FAMILIES`,
-one module per family (:mod:`.segmentation`, :mod:`.classification`, :mod:`.detection`; the record in :mod:`.base`).
+one module per family (:mod:`.segmentation`, :mod:`.classification`, :mod:`.detection`,
+:mod:`.patch_segmentation`; the record in :mod:`.base`).
 
 A family says what a bundle predicts and how it is scored: validation metrics (the first is the key metric), loss,
 post-processing, report handler, inference outputs, the training sampler and the network outputs in
@@ -16,7 +17,7 @@ Example:
     Traceback (most recent call last):
     ...
     ValueError: Unsupported bundle family: 'keypoints', available options are ['segmentation', 'classification', \
-'detection'].
+'detection', 'patch_segmentation'].
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from typing import TYPE_CHECKING
 from .base import BundleFamily, lesion_rows_config
 from .classification import CLASSIFICATION
 from .detection import DETECTION
+from .patch_segmentation import PATCH_SEGMENTATION
 from .segmentation import SEGMENTATION
 
 if TYPE_CHECKING:
@@ -37,13 +39,14 @@ __all__ = [
     "SEGMENTATION",
     "CLASSIFICATION",
     "DETECTION",
+    "PATCH_SEGMENTATION",
     "FAMILIES",
     "get_family",
     "lesion_rows_config",
 ]
 
 #: family name -> family. A new family is one :class:`BundleFamily` added here.
-FAMILIES: dict[str, BundleFamily] = {f.name: f for f in (SEGMENTATION, CLASSIFICATION, DETECTION)}
+FAMILIES: dict[str, BundleFamily] = {f.name: f for f in (SEGMENTATION, CLASSIFICATION, DETECTION, PATCH_SEGMENTATION)}
 
 
 def get_family(name: str) -> BundleFamily:

@@ -54,10 +54,15 @@ class BundleFamily:
         size_params: ``spec -> dict``, the working-size parameters of train.json and inference.json (default
             ``image_size: [s, s]``).
         input_shape: ``spec -> list``, ``spatial_shape`` of the input in ``metadata.json``.
+        input_is_patch: the network sees patches of the film (``is_patch_data`` of the input in ``metadata.json``).
         components: ``spec -> dict``, top-level components after ``network`` (the detector around it).
         trainer_target, evaluator_target: the engines' ``_target_``; engine_args: arguments added to the trainer and
             every evaluator (e.g. ``detector``).
         inferer: the inferer config of training, validation and inference.
+        validation_inferer: the inferer config of validation, evaluation and inference when it differs from
+            training's (a sliding window over the whole film for a network trained on patches); None: ``inferer``.
+        validation_batch_size: the validation (and evaluation) loader's batch size: ``"@batch_size"``, or 1 where
+            the evaluated films keep their own sizes.
         collate_fn: the data loaders' ``collate_fn`` (None: PyTorch's default collation).
         items_filter: a screening step after ``readable_items`` in training and validation (called with ``items``,
             ``transform``, ``cache_dir`` and ``skipped``), or None.
@@ -71,6 +76,9 @@ class BundleFamily:
             None: the family has no such step (:func:`breast_gate_step`).
         extra_packages: packages the family's configs import besides the shared ones, recorded in
             ``metadata.json`` (highdicom for the DICOM outputs).
+        report_kind: the kind of report its report handler writes (:data:`monai_cbis.evaluation.references.KINDS`)
+            when it is not the family's name (a patch-trained segmenter writes a segmentation report); see
+            :attr:`kind`.
     """
 
     name: str
@@ -89,20 +97,35 @@ class BundleFamily:
     report_level_args: Callable[[ItemLevel], dict] | None = None
     size_params: Callable[[BundleSpec], dict] = _square_size
     input_shape: Callable[[BundleSpec], list] = _square_shape
+    input_is_patch: bool = False
     components: Callable[[BundleSpec], dict] = _no_components
     trainer_target: str = "SupervisedTrainer"
     evaluator_target: str = "SupervisedEvaluator"
     engine_args: Mapping[str, object] = field(default_factory=dict)
     inferer: Mapping[str, object] = field(default_factory=lambda: {"_target_": "SimpleInferer"})
+    validation_inferer: Mapping[str, object] | None = None
+    validation_batch_size: int | str = "@batch_size"
     collate_fn: str | None = None
     items_filter: Mapping[str, object] | None = None
     output_formats: tuple[str, ...] = ()
     extra_packages: tuple[str, ...] = ()
     breast_gate: dict | None = None
+    report_kind: str | None = None
 
     def __post_init__(self):
         if not self.metrics:
             raise ValueError(f"Bundle family {self.name!r} needs at least one validation metric (its key metric).")
+
+    @property
+    def kind(self) -> str:
+        """The kind of report the family's bundles write: :attr:`report_kind`, else the family's name."""
+        return self.report_kind or self.name
+
+    @property
+    def evaluation_inferer(self) -> dict:
+        """The inferer config of validation, evaluation and inference (:attr:`validation_inferer` or
+        :attr:`inferer`)."""
+        return dict(self.validation_inferer if self.validation_inferer is not None else self.inferer)
 
     @property
     def key_metric(self) -> str:
