@@ -153,3 +153,23 @@ def test_detection_engines_inferer_collation_and_screening_come_from_the_family(
     assert infer["handlers"][-1]["_target_"] == "monai_cbis.handlers.DetectionWriter"
     other = _configs(SPECS["unet_effb3"])["configs/train.json"]
     assert "collate_fn" not in other["train"]["dataloader"] and "readable_items" not in other["train"]
+
+
+def test_patch_segmentation_differs_from_segmentation_only_in_its_inferers_batch_and_patch_metadata():
+    """unet_highres trains on patches (SimpleInferer) and validates, evaluates and infers with a sliding window over
+    whole films, one a batch; everything else (metrics, report, outputs, breast gate) is the segmentation family's,
+    and its reports are segmentation reports."""
+    patch, seg = get_family("patch_segmentation"), get_family("segmentation")
+    same = ("metrics", "validation_postprocessing", "report_handler", "breast_gate", "output_formats", "loss")
+    assert all(getattr(patch, f) == getattr(seg, f) for f in same)
+    assert (patch.kind, seg.kind, get_family("detection").kind) == ("segmentation", "segmentation", "detection")
+    cfg = _configs(SPECS["unet_highres"])
+    train, infer = cfg["configs/train.json"], cfg["configs/inference.json"]
+    assert train["train"]["inferer"] == {"_target_": "SimpleInferer"}
+    assert train["validate"]["inferer"]["_target_"] == "SlidingWindowInferer" == infer["inferer"]["_target_"]
+    assert train["validate"]["dataloader"]["batch_size"] == 1
+    assert all(k in train and k in infer for k in ("patch_size", "sw_overlap", "sw_mode", "sw_batch_size"))
+    assert cfg["configs/metadata.json"]["network_data_format"]["inputs"]["image"]["is_patch_data"] is True
+    other = _configs(SPECS["unet_effb3"])["configs/train.json"]
+    assert other["validate"]["inferer"] == other["train"]["inferer"] == {"_target_": "SimpleInferer"}
+    assert other["validate"]["dataloader"]["batch_size"] == "@batch_size"
