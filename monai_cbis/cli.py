@@ -32,6 +32,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--cases", type=int, default=40, help="number of women (default 40)")
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--full-size", action="store_true", help="realistic ~5000 x 3000 images (for benchmarks)")
+    s.add_argument(
+        "--realistic-lesions",
+        action="store_true",
+        help="lesions sized in mm as in CBIS-DDSM (masses 4-40 mm, clusters of 0.1-0.5 mm specks), contrast falling "
+        "with breast density; 50 um pixels at --full-size (see docs/data.md)",
+    )
 
     i = sub.add_parser("index", help="index a download into a MONAI datalist JSON")
     i.add_argument("root", help="CBIS-DDSM download folder (classic TCIA, NBIA or Kaggle layout)")
@@ -87,7 +93,10 @@ def _print_counts(title: str, counts: dict) -> None:
 def _synth(a: argparse.Namespace) -> int:
     from .data.synthetic import make_synthetic_cbis
 
-    col = make_synthetic_cbis(a.out, layout=a.layout, cases=a.cases, seed=a.seed, full_size=a.full_size, progress=True)
+    col = make_synthetic_cbis(
+        a.out, layout=a.layout, cases=a.cases, seed=a.seed, full_size=a.full_size,
+        realistic_lesions=a.realistic_lesions, progress=True,
+    )  # fmt: skip
     print(
         f"wrote a synthetic CBIS-DDSM ({col.layout} layout) to {col.root}: {len(col.rows)} CSV rows, "
         f"{col.images} full images"

@@ -9,7 +9,7 @@ from docstring_examples import modules_with_examples, run_examples
 PACKAGE = "monai_cbis.data"
 MODULES = ["case_fields", "dataset", "demo", "items", "sampling", "skips", "splits", "verify"]
 MODULES += ["synthetic", "synthetic.collection", "synthetic.drawing", "synthetic.encode", "synthetic.model"]
-MODULES += ["synthetic.plan", "synthetic.vocabulary"]
+MODULES += ["synthetic.plan", "synthetic.realistic", "synthetic.vocabulary"]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -7,6 +7,7 @@ It is the project's embedded default dataset and an independent check of the ind
 * :mod:`.model`: the data model (series, files, lesions, films, full images, CSV rows);
 * :mod:`.plan`: the cohort as pure data (women, lesions, films, series, UIDs, CSV rows, where each trap goes);
 * :mod:`.drawing`: the pixels (breast, texture, border, label, masses, calcification clusters);
+* :mod:`.realistic`: the ``realistic_lesions`` option's lesions, sized in millimetres, contrast by breast density;
 * :mod:`.encode`: DICOM and JPEG bytes;
 * :mod:`.writers`: layouts, case CSVs, NBIA ``metadata.csv``, Kaggle ``dicom_info.csv``, safe writes;
 * :mod:`.collection`: :func:`make_synthetic_cbis` and what it returns.

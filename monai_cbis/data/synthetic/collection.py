@@ -23,6 +23,7 @@ from .drawing import render_film
 from .encode import DicomHeader, dicom_bytes, jpeg_bytes
 from .model import FileSpec, Plan
 from .plan import MAX_CASES, MIN_CASES, make_plan
+from .realistic import RealisticLesions, pixel_spacing_mm
 from .vocabulary import CSV_NAMES
 from .writers import (
     IN_PROGRESS_NAME,
@@ -160,8 +161,8 @@ def _wrong_size(mask: np.ndarray, kind: str, delta: tuple[int, int]) -> np.ndarr
 class _Writer:
     """Writes image files in one layout and remembers what the layout's index files need."""
 
-    def __init__(self, root: str, layout: str):
-        self.root, self.layout = root, layout
+    def __init__(self, root: str, layout: str, pixel_spacing: float | None = None):
+        self.root, self.layout, self.pixel_spacing = root, layout, pixel_spacing
         self.series_bytes: dict[str, list] = {}  # series UID -> [one FileSpec, total bytes] (NBIA metadata.csv)
         self.dicom_info: list[dict[str, object]] = []  # Kaggle dicom_info.csv rows
 
@@ -177,6 +178,7 @@ class _Writer:
             s.study_date.strftime("%Y%m%d"),
             spec.index + 1,
             bits_stored,
+            self.pixel_spacing,
         )
         rel = relative_path(self.layout, spec)
         if self.layout == "kaggle":
@@ -195,7 +197,7 @@ class _Writer:
 
 
 def _write_images(
-    plan: Plan, writer: _Writer, seed: int, progress: bool, malignant_signal: float = 1.0
+    plan: Plan, writer: _Writer, seed: int, progress: bool, malignant_signal: float = 1.0, lesion_drawer=None
 ) -> dict[int, tuple[str, str, str]]:
     """Render every film and write its full image(s), masks and crops; returns id(row) -> (full, mask, crop)."""
     images_of_film = defaultdict(list)
@@ -211,7 +213,7 @@ def _write_images(
         films = tqdm(films, desc="synthetic CBIS-DDSM", unit="film")
     paths: dict[int, tuple[str, str, str]] = {}
     for film in films:
-        rendered = render_film(film, seed, malignant_signal)
+        rendered = render_film(film, seed, malignant_signal, lesion_drawer)
         for image in images_of_film[film.index]:
             full = writer.image(image.file, rendered.pixels, film.bits_stored, film.side)
             for row in rows_of_image[id(image)]:
@@ -236,6 +238,7 @@ def make_synthetic_cbis(
     image_size: tuple[int, int] | None = None,
     progress: bool = False,
     malignant_signal: float = 1.0,
+    realistic_lesions: bool = False,
 ) -> SyntheticCollection:
     """Write a synthetic CBIS-DDSM collection with every format quirk and trap of the real one.
 
@@ -258,6 +261,11 @@ def make_synthetic_cbis(
             -1 draws them dark on the tissue, the opposite of the bright benign lesions: an easy set, where a
             classifier from scratch tells pathology apart within a few CPU seconds (the classifier learning test
             uses it); not a property of real mammograms.
+        realistic_lesions: lesions sized in millimetres as in CBIS-DDSM (masses 4 to 40 mm, clusters of 0.1 to 0.5 mm
+            specks) with contrast that falls with breast density, on films of 50 um pixels at full size (coarser in
+            proportion below; the DICOM files carry ``PixelSpacing``), as described in
+            :mod:`~monai_cbis.data.synthetic.realistic`. False (the default) keeps the demo's lesions, sized in
+            pixels so that they stay visible at 640 x 400, and writes no ``PixelSpacing``.
 
     Returns:
         SyntheticCollection: paths and the truth, one :class:`SyntheticRow` per CSV row.
@@ -277,11 +285,15 @@ def make_synthetic_cbis(
     base_size = _check_args(out_dir, layout, cases, seed, full_size, image_size, progress)
     if isinstance(malignant_signal, bool) or not isinstance(malignant_signal, numbers.Real):
         raise ValueError(f"malignant_signal must be a number (1: as drawn, -1: dark), got {malignant_signal!r}.")
+    if not isinstance(realistic_lesions, (bool, np.bool_)):
+        raise ValueError(f"realistic_lesions must be True or False, got {realistic_lesions!r}.")
+    spacing = pixel_spacing_mm(base_size[1]) if realistic_lesions else None
+    drawer = RealisticLesions(spacing) if spacing is not None else None
     root = os.path.abspath(os.fspath(out_dir))
     plan = make_plan(int(cases), int(seed), base_size)
     prepare_out_dir(root)
-    writer = _Writer(root, layout)
-    paths = _write_images(plan, writer, int(seed), bool(progress), float(malignant_signal))
+    writer = _Writer(root, layout, spacing)
+    paths = _write_images(plan, writer, int(seed), bool(progress), float(malignant_signal), drawer)
 
     csv_dir = os.path.join(root, "csv") if layout == "kaggle" else root
     csv_files: dict[str, str] = {}
@@ -313,6 +325,8 @@ def make_synthetic_cbis(
         "full_size": bool(full_size),
         "image_size": list(base_size),
         "malignant_signal": float(malignant_signal),
+        "realistic_lesions": bool(realistic_lesions),
+        "pixel_spacing_mm": spacing,
     }
     manifest = {"generator": _GENERATOR, "format_version": _FORMAT_VERSION, "params": params, **asdict(coll)}
     atomic_write(coll.manifest_path, (json.dumps(manifest, indent=1) + "\n").encode("utf-8"))

@@ -102,8 +102,10 @@ def _fixed(x: float, y: float) -> tuple[int, int]:
     return int(round(x * 16)), int(round(y * 16))
 
 
-def draw_mass(malignant: bool, scale: float, shape_rng: np.random.Generator, view_rng: np.random.Generator):
+def draw_mass(malignant: bool, scale: float, shape_rng, view_rng, diameter: float = 0.0, amplitude: float = 0.0):
     """Draw one mass; ``shape_rng`` fixes the lesion (same in CC and MLO), ``view_rng`` its rotation and size there.
+
+    ``diameter`` (pixels, equivalent-circle) and ``amplitude``, when positive, replace the drawn size and brightness.
 
     Returns:
         LesionPatch: smooth oval (benign) or irregular spiculated body (malignant).
@@ -119,6 +121,7 @@ def draw_mass(malignant: bool, scale: float, shape_rng: np.random.Generator, vie
     amp = shape_rng.uniform(0.15, 0.22)
     rot = view_rng.uniform(0.0, _TWO_PI)
     r0 *= view_rng.uniform(0.9, 1.1)
+    r0, amp = (diameter / (2.0 * math.sqrt(aspect)) if diameter > 0 else r0), (amplitude if amplitude > 0 else amp)
 
     phi = np.linspace(0.0, _TWO_PI, 256, endpoint=False)
     a, b = r0, r0 * aspect
@@ -285,13 +288,15 @@ def _place(g: _Breast, extent: float, placed: list[tuple[float, float, float]], 
 
 
 def _add_lesion(
-    img, breast, g: _Breast, lesion: Lesion, seed: int, placed, rng, malignant_signal: float = 1.0
+    img, breast, g: _Breast, lesion: Lesion, seed: int, placed, rng, malignant_signal=1.0, drawer=None, density=0
 ) -> PlacedLesion:
     scale = g.cols / 400.0
     gain = np.float32(malignant_signal if lesion.malignant else 1.0)
     draw = draw_mass if lesion.abn_type == "mass" else draw_calc_cluster
-    for _attempt in range(6):
-        patch = draw(lesion.malignant, scale, np.random.default_rng([seed, 2, lesion.key]), rng)
+    for attempt in range(6):
+        shape_rng = np.random.default_rng([seed, 2, lesion.key])
+        patch = draw(lesion.malignant, scale, shape_rng, rng) if drawer is None else drawer(
+            lesion, density, shape_rng, rng, 0.8**attempt)  # fmt: skip
         half = patch.mask.shape[0] // 2
         for _try in range(20):
             centre = _place(g, patch.extent, placed, rng)
@@ -360,18 +365,23 @@ def _border_and_label(img: np.ndarray, breast: np.ndarray, g: _Breast, rng: np.r
             img[:, :width] = value
 
 
-def render_film(film: Film, seed: int, malignant_signal: float = 1.0) -> RenderedFilm:
+def render_film(film: Film, seed: int, malignant_signal: float = 1.0, lesion_drawer=None) -> RenderedFilm:
     """Render one film with all its lesions (of both types) and quantise it to the film's bit depth.
 
     Deterministic in ``(seed, film.index)`` and the lesion keys, whatever order films are rendered in.
     ``malignant_signal`` multiplies the intensity that MALIGNANT lesions add (1: as drawn; -1: dark lesions, an
-    easy pathology cue, see :func:`~monai_cbis.data.synthetic.make_synthetic_cbis`).
+    easy pathology cue, see :func:`~monai_cbis.data.synthetic.make_synthetic_cbis`). ``lesion_drawer`` replaces
+    :func:`draw_mass` and :func:`draw_calc_cluster`: called as ``(lesion, density, shape_rng, view_rng, shrink)``
+    (``shrink`` is 1, then 0.8, 0.64, ... when the lesion did not fit), e.g. :class:`.realistic.RealisticLesions`.
     """
     rng = np.random.default_rng([seed, 1, film.index])
     g = _geometry(film, rng)
     img, breast = _tissue(g, film.density, rng)
     placed: list[tuple[float, float, float]] = []
-    lesions = {les.key: _add_lesion(img, breast, g, les, seed, placed, rng, malignant_signal) for les in film.lesions}
+    lesions = {
+        les.key: _add_lesion(img, breast, g, les, seed, placed, rng, malignant_signal, lesion_drawer, film.density)
+        for les in film.lesions
+    }
     _border_and_label(img, breast, g, rng)
     img += rng.standard_normal(img.shape, dtype=np.float32) * np.float32(0.006)
     np.clip(img, 0.0, 1.0, out=img)

@@ -40,6 +40,7 @@ class DicomHeader:
     study_date: str  # YYYYMMDD
     instance_number: int
     bits_stored: int  # 8 for masks; 12 or 16 for full images and crops
+    pixel_spacing_mm: float | None = None  # PixelSpacing, written only when given (realistic lesions)
 
     def tags(self, rows: int, columns: int) -> dict[str, object]:
         """The tags as a flat dict (the Kaggle ``dicom_info.csv`` row is built from these)."""
@@ -69,7 +70,7 @@ class DicomHeader:
             "StudyDate": self.study_date,
             "StudyID": "DDSM",
             "StudyInstanceUID": self.study_uid,
-        }
+        } | ({} if self.pixel_spacing_mm is None else {"PixelSpacing": [self.pixel_spacing_mm] * 2})
 
 
 def dicom_bytes(pixels: np.ndarray, header: DicomHeader) -> bytes:
