@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from .box_items import box_items
 from .boxes import MaskToBox, MaskToBoxd
-from .breast_gate import GateBoxesByBreastd, GateByBreast, GateByBreastd, boxes_in_breast, breast_box
+from .breast_gate import GateBoxesByBreastd, GateByBreast, GateByBreastd, boxes_in_breast, breast_box, breast_mask
 from .cache import AtomicPersistentDataset, cached_dataset, item_fingerprint, transform_fingerprint
 from .crop import CropBreast, CropBreastd, CropByROI, CropByROId, TrimBorder, TrimBorderd
 from .device import AugmentOnDeviced
@@ -24,7 +24,7 @@ from .lesion_boxes import (
     lesion_class_names,
 )
 from .lesion_crop import LesionCropd
-from .masks import MergeMasks, MergeMasksd, NormalizeMask, NormalizeMaskd
+from .masks import LesionIndexMap, MergeMasks, MergeMasksd, NormalizeMask, NormalizeMaskd
 from .meta import CopyFilenamed, FlattenDictd
 from .presets import (
     IMAGENET_MEAN,
@@ -52,6 +52,7 @@ __all__ = [
     "NormalizeMaskd",
     "MergeMasks",
     "MergeMasksd",
+    "LesionIndexMap",
     "CLAHE",
     "CLAHEd",
     "MedianFilter",
@@ -73,6 +74,7 @@ __all__ = [
     "GateByBreastd",
     "GateBoxesByBreastd",
     "breast_box",
+    "breast_mask",
     "boxes_in_breast",
     "LesionBoxesd",
     "OriginalToImageBoxd",

@@ -169,23 +169,29 @@ class CropBreast(Crop):
     def requires_current_data(self) -> bool:
         return True
 
-    def compute_box(self, img: torch.Tensor | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """``(start, end)`` of the breast box in the image's spatial coordinates (ends exclusive)."""
+    def threshold_proxy(self, img: torch.Tensor | np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """The image's spatial shape and, on the shrunk copy, the uint8 {0, 1} Otsu mask after the opening (None
+        when the image has no bright region): what the breast is found in, here and by the breast gate."""
         check_single_channel(img, "CropBreast")
         a = to_numpy(img)[0]
-        shape = np.asarray(a.shape)
         small = resample_2d(a, proxy_shape(a.shape, self.proxy_size))
         lo, hi = value_range(small)
         if hi <= lo:
-            return np.zeros(2, dtype=np.int64), shape.astype(np.int64)
+            return np.asarray(a.shape), None
         u8 = np.ascontiguousarray(np.rint((small - lo) * (255.0 / (hi - lo))).astype(np.uint8))
         _, bw = cv2.threshold(u8, 0, 1, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-        bw = cv2.morphologyEx(bw, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+        return np.asarray(a.shape), cv2.morphologyEx(bw, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+
+    def compute_box(self, img: torch.Tensor | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(start, end)`` of the breast box in the image's spatial coordinates (ends exclusive)."""
+        shape, bw = self.threshold_proxy(img)
+        if bw is None:
+            return np.zeros(2, dtype=np.int64), shape.astype(np.int64)
         comps = components(bw)
         if len(comps) == 0:
             return np.zeros(2, dtype=np.int64), shape.astype(np.int64)
         s0, e0, s1, e1, _ = comps[0]
-        f = shape / np.asarray(small.shape)
+        f = shape / np.asarray(bw.shape)
         start = np.floor(np.array([s0, s1]) * f).astype(np.int64) - self.margin
         end = np.ceil(np.array([e0, e1]) * f).astype(np.int64) + self.margin
         return np.maximum(start, 0), np.minimum(end, shape)
