@@ -3,7 +3,8 @@
 Order and why:
 
 1. load (native uint16, no float copy), 2. trim the border (a view), 3. resize to the working size (area
-average straight from uint16), 4. merge the masks (each resized mask is lesion where it covers half a pixel),
+average straight from uint16), 4. merge the masks (each resized mask is lesion where it covers half a pixel;
+beside the merged label, an index map keeps which mask each pixel came from, for the lesion-level evaluation),
 5. flip to the left (at 224 x 224 the copy is free), 6. CLAHE, 7. median, 8. float32.
 
 It departs from paper A in one place: CLAHE runs after the resize, on the working-size image, not on the full
@@ -41,6 +42,10 @@ class FullMammogramSettings(PresetSettings):
     Args:
         image_size: working size ``(W, H)`` or one int (224 in paper A).
         image_key, label_key, laterality_key: item keys; ``label_key=None`` for images without masks.
+        label_index_key: the key that receives the lesion index map of the masks
+            (:class:`~monai_cbis.transforms.LesionIndexMap`: 0 background, ``k`` the item's k-th mask), made beside
+            the merged label and moved with it (nearest); the lesion-level evaluation forms one ground-truth lesion
+            per index. None leaves it out; without ``label_key`` there is none.
         trim_fraction: border removed on every side (paper A: "a small percentage").
         crop_breast: crop to the breast (Otsu) after trimming; not in the paper.
         clip_limit, tile_grid_size: CLAHE settings (OpenCV convention).
@@ -60,6 +65,7 @@ class FullMammogramSettings(PresetSettings):
     image_key: str = "image"
     label_key: str | None = "label"
     laterality_key: str | None = "laterality"
+    label_index_key: str | None = "label_index"
     trim_fraction: float = 0.02
     crop_breast: bool = False
     clip_limit: float = 2.0
@@ -73,24 +79,36 @@ class FullMammogramSettings(PresetSettings):
     name: ClassVar[str] = "full_mammogram"
 
     @property
-    def keys(self) -> list[str]:
+    def loaded_keys(self) -> list[str]:
+        """The keys read from files: the image and, with ``label_key``, the stack of its masks."""
         return [self.image_key] + ([self.label_key] if self.label_key else [])
 
     @property
+    def index_key(self) -> str | None:
+        """The lesion index map's key, or None when the preset makes none."""
+        return self.label_index_key if self.label_key else None
+
+    @property
+    def keys(self) -> list[str]:
+        """Every key of the output: :attr:`loaded_keys`, then the index map's."""
+        return self.loaded_keys + ([self.index_key] if self.index_key else [])
+
+    @property
     def modes(self) -> list[str]:
-        return ["bilinear"] + (["nearest"] if self.label_key else [])
+        """The interpolation of each of :attr:`keys`."""
+        return ["bilinear"] + ["nearest"] * (len(self.keys) - 1)
 
     def deterministic_transforms(self) -> list:
-        keys, image_key = self.keys, self.image_key
+        keys, image_key, loaded = self.keys, self.image_key, self.loaded_keys
         clahe = CLAHEd(image_key, clip_limit=self.clip_limit, tile_grid_size=self.tile_grid_size)
-        det: list = [LoadMammogramd(keys), TrimBorderd(keys, self.trim_fraction)]
+        det: list = [LoadMammogramd(loaded), TrimBorderd(loaded, self.trim_fraction)]
         if self.crop_breast:
-            det.append(CropBreastd(keys, source_key=image_key))
+            det.append(CropBreastd(loaded, source_key=image_key))
         if self.clahe_before_resize:
             det.append(clahe)
-        det.append(FastResized(keys, self.image_size, inverse_mode=self.modes))
+        det.append(FastResized(loaded, self.image_size, inverse_mode=self.modes[: len(loaded)]))
         if self.label_key:
-            det.append(MergeMasksd(self.label_key))
+            det.append(MergeMasksd(self.label_key, index_keys=self.index_key))
         det.append(FlipToLeftd(keys, laterality_key=self.laterality_key, source_key=image_key))
         if not self.clahe_before_resize:
             det.append(clahe)

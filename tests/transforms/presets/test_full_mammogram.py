@@ -18,6 +18,7 @@ from monai_cbis.transforms import (
     TrimBorder,
     full_mammogram_transforms,
 )
+from monai_cbis.transforms.presets.full_mammogram import FullMammogramSettings
 
 
 def test_full_mammogram_outputs(image_items):
@@ -125,3 +126,20 @@ def test_kaggle_jpeg_layout(tmp_path):
     assert set(torch.unique(out["label"]).tolist()) == {0.0, 1.0}  # JPEG noise thresholded away
     raw = LoadMammogramd("image")({"image": r.full_image})["image"]
     assert raw.dtype == torch.uint8 and raw.meta["source_format"] == "jpeg"
+
+
+def test_index_map_follows_the_label_through_the_pipeline(image_items):
+    """The lesion index map goes through the same resize, flip and augmentation as the label (nearest): its non-zero
+    pixels are the label's lesion pixels and its values the item's mask positions (1-based)."""
+    preset = full_mammogram_transforms(image_size=96, augment={"rotate_prob": 1.0, "flip_prob": 1.0})
+    item = max(image_items, key=lambda it: len(it["label"]))
+    assert len(item["label"]) >= 2
+    for pipeline in (preset.deterministic, preset.train()):
+        out = pipeline(dict(item))
+        idx, lab = out["label_index"], out["label"]
+        assert tuple(idx.shape) == tuple(lab.shape) == (1, 96, 96)
+        assert [op["class"] for op in idx.applied_operations] == [op["class"] for op in lab.applied_operations]
+        assert torch.equal(idx > 0, lab > 0.5)
+        assert set(torch.unique(idx).tolist()) <= set(range(len(item["label"]) + 1))
+    assert "label_index" not in full_mammogram_transforms(image_size=96, label_index_key=None).deterministic(dict(item))
+    assert FullMammogramSettings(96, label_key=None).keys == ["image"]  # inference (MONAI Label): no masks, no map
