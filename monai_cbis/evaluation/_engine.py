@@ -1,5 +1,6 @@
 """Reading MONAI-style engine state (per-item dicts, file names, case fields, arrays), gathering across DDP ranks,
-and the lifecycle shared by the report handlers.
+and the lifecycle shared by the report handlers (:class:`ReportHandlerBase`; :class:`OverlayReportBase` for those
+that also draw overlays of some cases).
 
 Case names: an item that carries a ``case`` dict (every item of :mod:`monai_cbis.data.items`, see
 :mod:`monai_cbis.data.case_fields`) is named by it (``Mass-Test_P_00477_RIGHT_CC``, ``..._CC_2`` for one lesion) and
@@ -12,6 +13,7 @@ several lesions of one film are different cases.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Mapping, Sequence
 
 import ignite.distributed as idist
@@ -20,9 +22,25 @@ from monai.data import decollate_batch
 
 from ..data.case_fields import CASE_COLUMNS, CASE_KEY
 from ..transforms.views import to_numpy  # re-exported: the handlers read engine outputs with it
+from .figures import save_png
 from .reports import case_names, number_repeats, safe_name
 
-__all__ = ["ReportHandlerBase", "items", "item_case", "item_filename", "to_numpy", "gather", "is_writer", "scalar"]
+__all__ = [
+    "ReportHandlerBase",
+    "OverlayReportBase",
+    "OVERLAY_SELECTIONS",
+    "items",
+    "item_case",
+    "item_filename",
+    "to_numpy",
+    "gather",
+    "is_writer",
+    "scalar",
+]
+
+
+#: Which cases a report draws overlays of: the first by image path, the worst or the best.
+OVERLAY_SELECTIONS = ("first", "worst", "best")
 
 
 def items(data) -> list[dict]:
@@ -131,6 +149,7 @@ class ReportHandlerBase:
         self.rows: list[dict] = []
         self._counter = 0
         self._case: dict[str, str] | None = None
+        self._batch_item = dict
 
     def row_id(self, filename: str) -> str:
         """What tells the item being collected apart from the others: its case name, else its file."""
@@ -160,6 +179,7 @@ class ReportHandlerBase:
             return batch[i] if i < len(batch) else None
 
         for i, out in enumerate(outputs):
+            self._batch_item = lambda i=i: batch_item(i) or {}
             fn = item_filename(out, None, self.keys)
             if fn is None:
                 fn = item_filename(out, batch_item(i), self.keys)
@@ -172,6 +192,12 @@ class ReportHandlerBase:
             self.collect(out, fn)
             for row in self.rows[n:]:
                 row["_id"], row["_case"] = self.row_id(fn), self._case
+
+    def batch_item(self) -> Mapping:
+        """The batch item of the output item being collected (``{}`` when there is none): keys the post-processing
+        did not touch stay in the batch (MONAI's ``engine_apply_transform``). Decollated once per iteration, and
+        only when asked for."""
+        return self._batch_item()
 
     def collect(self, item: Mapping, filename: str) -> None:
         raise NotImplementedError
@@ -203,3 +229,53 @@ class ReportHandlerBase:
 
     def completed(self, engine: Engine) -> None:
         raise NotImplementedError
+
+
+class OverlayReportBase(ReportHandlerBase):
+    """A report handler that also draws overlays of some cases: the settings' checks, the pool of candidates kept
+    small while collecting, and the removal of an earlier run's overlays that this run did not redraw."""
+
+    def _overlay_settings(self, num_overlays: int, selection: str, panel_px: int, transpose: bool) -> None:
+        if selection not in OVERLAY_SELECTIONS:
+            raise ValueError(f"Unsupported overlay_selection: {selection!r}, available: {OVERLAY_SELECTIONS}.")
+        if num_overlays < 0:
+            raise ValueError(f"num_overlays must be >= 0, got {num_overlays}.")
+        self.num_overlays, self.overlay_selection = int(num_overlays), selection
+        self.panel_px, self.transpose_for_display = int(panel_px), bool(transpose)
+        self._written_overlays: set[str] = set()
+
+    def reset(self, engine: Engine | None = None) -> None:
+        super().reset(engine)
+        self._pool: list[tuple] = []  # (sort key, row id, ...): the overlay candidates
+
+    def _add_candidate(self, entry: tuple) -> None:
+        """Keep ``entry`` (its first element sorts it) among the candidates, at most twice the overlays."""
+        self._pool.append(entry)
+        if len(self._pool) > 2 * self.num_overlays:
+            self._pool = sorted(self._pool, key=lambda e: e[0])[: self.num_overlays]
+
+    def _candidates(self) -> list[tuple]:
+        """Every rank's candidates, best first (a collective under DDP)."""
+        return sorted((e for part in self._gather(self._pool) for e in part), key=lambda e: e[0])
+
+    def _write_overlays(self, pool: Sequence[tuple], by_id: Mapping[str, dict], draw) -> list[str]:
+        """Draw the first ``num_overlays`` cases of ``pool`` (:meth:`_candidates`; each case once) as
+        ``overlays/<case>.png``: ``draw(row, entry)`` makes the figure of a case from its row (``by_id[entry[1]]``)
+        and its candidate entry. Overlays of an earlier run that this run did not redraw are removed. Returns the
+        written files, relative to ``output_dir``."""
+        written, done = [], set()
+        for entry in pool:
+            rid = entry[1]
+            if len(written) >= self.num_overlays or rid in done:
+                continue
+            done.add(rid)
+            row = by_id[rid]
+            rel = f"overlays/{row['case']}.png"
+            save_png(draw(row, entry), os.path.join(self.output_dir, rel))
+            written.append(rel)
+        for stale in self._written_overlays - set(written):
+            path = os.path.join(self.output_dir, stale)
+            if os.path.isfile(path):
+                os.remove(path)
+        self._written_overlays = set(written)
+        return written

@@ -35,8 +35,7 @@ import numpy as np
 from ignite.engine import Engine
 
 from ..data.case_fields import CASE_COLUMNS
-from ._engine import ReportHandlerBase, is_writer, items
-from .figures import save_png
+from ._engine import OverlayReportBase, is_writer
 from .froc import FP_RATES
 from .lesion_figures import box_overlay_figure
 from .lesion_level import headline
@@ -50,10 +49,8 @@ __all__ = ["DetectionReportHandler", "DETECTION_CSV_COLUMNS"]
 DETECTION_CSV_COLUMNS = ("image", "case", *CASE_COLUMNS, "n_lesions", "n_detections", "n_found",
                          "n_false_positives", "top_score")  # fmt: skip
 
-_SELECTIONS = ("first", "worst", "best")
 
-
-class DetectionReportHandler(ReportHandlerBase):
+class DetectionReportHandler(OverlayReportBase):
     """Write the lesion-level report of a detector (see the module docstring for the files).
 
     Args:
@@ -97,42 +94,19 @@ class DetectionReportHandler(ReportHandlerBase):
         name: str | None = None,
         model_name: str | None = None,
     ) -> None:
-        if overlay_selection not in _SELECTIONS:
-            raise ValueError(f"Unsupported overlay_selection: {overlay_selection!r}, available: {_SELECTIONS}.")
-        if num_overlays < 0:
-            raise ValueError(f"num_overlays must be >= 0, got {num_overlays}.")
+        self._overlay_settings(num_overlays, overlay_selection, panel_px, transpose_for_display)
         self.pred_box_key, self.pred_score_key, self.gt_box_key = pred_box_key, pred_score_key, gt_box_key
         self.image_key = image_key
         self.lesion_report = LesionLevelReport(lesions, "image", "box_iou", hit_threshold, operating_fp, fp_rates,
                                                n_resamples, seed, max_detections)  # fmt: skip
-        self.num_overlays, self.overlay_selection = int(num_overlays), overlay_selection
-        self.panel_px, self.transpose_for_display = int(panel_px), bool(transpose_for_display)
         self.model_name = model_name
         self.paper_reference = resolve_paper_reference(paper_reference, model_name, "detection")
-        self._written_overlays: set[str] = set()
         super().__init__(output_dir, (image_key,), save_rank, name, gather_across_ranks)
-
-    def reset(self, engine: Engine | None = None) -> None:
-        super().reset(engine)
-        self._pool: list[tuple] = []
-        self._engine: Engine | None = None
-        self._batch: list[dict] | None = None
-
-    def iteration_completed(self, engine: Engine) -> None:
-        """Collect as the base does; the batch is read (decollated once) only for a key the output lacks."""
-        self._engine, self._batch, self._index = engine, None, 0
-        super().iteration_completed(engine)
-
-    def _batch_item(self) -> Mapping:
-        if self._batch is None:
-            b = self._engine.state.batch if self._engine is not None else None
-            self._batch = items(b) if isinstance(b, (dict, list)) else []
-        return self._batch[self._index] if self._index < len(self._batch) else {}
 
     def _get(self, item: Mapping, key: str, filename: str):
         value = read_path(item, key)
         if value is None:
-            value = read_path(self._batch_item(), key)
+            value = read_path(self.batch_item(), key)
         if value is None:
             raise KeyError(
                 f"DetectionReportHandler needs {key!r} for {filename}: not in the engine output item (keys "
@@ -144,7 +118,6 @@ class DetectionReportHandler(ReportHandlerBase):
         gt = self._get(item, self.gt_box_key, filename)
         pb = self._get(item, self.pred_box_key, filename)
         ps = self._get(item, self.pred_score_key, filename)
-        self._index += 1
         rec = self.lesion_report.detection_record(filename, item, gt, pb, ps, label=item.get(self.image_key))
         self.rows.append(rec)
         if self.num_overlays:
@@ -154,14 +127,12 @@ class DetectionReportHandler(ReportHandlerBase):
             image = item.get(self.image_key)
             grey = None if image is None else np.asarray(_np(image), np.float32)
             rid = self.row_id(filename)
-            self._pool.append((key[self.overlay_selection] + (rid,), rid, grey))
-            if len(self._pool) > 2 * self.num_overlays:
-                self._pool = sorted(self._pool, key=lambda e: e[0])[: self.num_overlays]
+            self._add_candidate((key[self.overlay_selection] + (rid,), rid, grey))
 
     def completed(self, engine: Engine) -> None:
         """Gather, then (on the writing rank) write the CSVs, figures and ``metrics.json``."""
         records = self._gathered_rows()
-        pool = sorted((e for part in self._gather(self._pool) for e in part), key=lambda e: e[0])
+        pool = self._candidates()
         if not is_writer(self.save_rank):
             return
         title = self.model_name or "detector"
@@ -176,7 +147,7 @@ class DetectionReportHandler(ReportHandlerBase):
                          "top_score": float(r["det_scores"].max()) if r["det_scores"].size else None})  # fmt: skip
         write_csv(rows, DETECTION_CSV_COLUMNS, os.path.join(self.output_dir, "per_image.csv"))
         files["per_image_csv"] = "per_image.csv"
-        files["overlays"] = self._overlays(pool, {r["_id"]: r for r in records})
+        files["overlays"] = self._write_overlays(pool, {r["_id"]: r for r in records}, self._overlay)
         out = {"model": self.model_name} if self.model_name is not None else {}
         out.update({"n_images": len(records), **headline(summary), "lesion_level": summary,
                     "epoch": engine.state.epoch, "files": files})  # fmt: skip
@@ -190,27 +161,14 @@ class DetectionReportHandler(ReportHandlerBase):
                 f"FROC mean sensitivity {_fmt(fm)}, sensitivity at 1 FP/image {_fmt(s1)}, mAP@0.1 {_fmt(m1)}"
             )
 
-    def _overlays(self, pool: list[tuple], by_id: Mapping[str, dict]) -> list[str]:
-        written, done = [], set()
-        for _, rid, grey in pool:
-            if len(written) >= self.num_overlays or rid in done:
-                continue
-            done.add(rid)
-            r = by_id[rid]
-            found = int(np.isfinite(r["found_score"]).sum())
-            title = f"{r['case']}   lesions found {found}/{r['found_score'].size} (any score)"
-            image = grey if grey is not None else np.zeros((16, 16), np.float32)
-            fig = box_overlay_figure(image, r["gt_boxes"], r["det_boxes"], r["det_scores"], title,
-                                     panel_px=self.panel_px, transpose=self.transpose_for_display)  # fmt: skip
-            rel = f"overlays/{r['case']}.png"
-            save_png(fig, os.path.join(self.output_dir, rel))
-            written.append(rel)
-        for stale in self._written_overlays - set(written):
-            path = os.path.join(self.output_dir, stale)
-            if os.path.isfile(path):
-                os.remove(path)
-        self._written_overlays = set(written)
-        return written
+    def _overlay(self, r: Mapping, entry: tuple):
+        """The figure of one image: ground-truth and predicted boxes (with their scores) on the image."""
+        grey = entry[2]
+        found = int(np.isfinite(r["found_score"]).sum())
+        title = f"{r['case']}   lesions found {found}/{r['found_score'].size} (any score)"
+        image = grey if grey is not None else np.zeros((16, 16), np.float32)
+        return box_overlay_figure(image, r["gt_boxes"], r["det_boxes"], r["det_scores"], title,
+                                  panel_px=self.panel_px, transpose=self.transpose_for_display)  # fmt: skip
 
 
 def _fmt(v) -> str:

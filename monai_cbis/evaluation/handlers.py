@@ -29,7 +29,7 @@ import numpy as np
 from ignite.engine import Engine
 
 from ..transforms.breast_gate import total_removed
-from ._engine import ReportHandlerBase, is_writer, to_numpy
+from ._engine import OVERLAY_SELECTIONS, OverlayReportBase, ReportHandlerBase, is_writer, to_numpy
 from .classification import CLASS_NAMES, CLASSIFICATION_CSV_COLUMNS, classification_metrics, roc_curve
 from .figures import confusion_figure, overlay_figure, roc_figure, save_png
 from .lesion_level import headline
@@ -49,11 +49,10 @@ __all__ = [
     "OVERLAY_SELECTIONS",
 ]
 
-OVERLAY_SELECTIONS = ("first", "worst", "best")
 _PROB_TOLERANCE = 1e-3  # half-precision softmax outputs can stray this far outside [0, 1]
 
 
-class SegmentationReportHandler(ReportHandlerBase):
+class SegmentationReportHandler(OverlayReportBase):
     """Write ``metrics.json``, ``per_image.csv`` and ``overlays/<case>.png`` for a lesion segmentation evaluator.
 
     Per-image scores follow :mod:`monai_cbis.evaluation.segmentation` (lesion Dice/IoU as the headline, background
@@ -93,6 +92,11 @@ class SegmentationReportHandler(ReportHandlerBase):
             (``"mask_iou"``) is at least ``hit_threshold``.
         operating_fp, n_resamples, seed: the breakdown's operating point (false positives per image) and the
             bootstrap by woman.
+        index_key: the key of the label's lesion index map (:class:`~monai_cbis.transforms.LesionIndexMap`, which
+            the full-mammogram preset writes as ``"label_index"``), read from the engine output or, untouched by
+            the post-processing, the batch. Where an item has it, each of the image's masks is one ground-truth
+            lesion with its own CSV row (two touching masks stay two lesions); without it (None, or an item that
+            lacks the key) the lesions are the connected components of the label.
 
     Example:
         >>> handler = SegmentationReportHandler("./eval/segmentation", num_overlays=8, overlay_selection="worst")
@@ -126,22 +130,14 @@ class SegmentationReportHandler(ReportHandlerBase):
         operating_fp: float = 1.0,
         n_resamples: int = 1000,
         seed: int = 0,
+        index_key: str | None = "label_index",
     ) -> None:
-        if overlay_selection not in OVERLAY_SELECTIONS:
-            raise ValueError(f"Unsupported overlay_selection: {overlay_selection!r}, available: {OVERLAY_SELECTIONS}.")
-        if num_overlays < 0:
-            raise ValueError(f"num_overlays must be >= 0, got {num_overlays}.")
-        self.num_overlays, self.threshold, self.overlay_selection = (
-            int(num_overlays),
-            float(threshold),
-            overlay_selection,
-        )
+        self._overlay_settings(num_overlays, overlay_selection, panel_px, transpose_for_display)
+        self.threshold = float(threshold)
         self.image_key, self.label_key, self.pred_key = image_key, label_key, pred_key
-        self.panel_px, self.transpose_for_display = panel_px, transpose_for_display
-        self._written_overlays: set[str] = set()
         self.model_name = model_name
         self.paper_reference = resolve_paper_reference(paper_reference, model_name, "segmentation")
-        self.prob_key = prob_key
+        self.prob_key, self.index_key = prob_key, index_key
         self.lesion_report = (
             LesionLevelReport(lesions, lesion_match_by, hit_criterion, hit_threshold, operating_fp,
                               n_resamples=n_resamples, seed=seed)
@@ -150,8 +146,7 @@ class SegmentationReportHandler(ReportHandlerBase):
         super().__init__(output_dir, (image_key, pred_key, label_key), save_rank, name, gather_across_ranks)
 
     def reset(self, engine: Engine | None = None) -> None:
-        super().reset(engine)
-        self._pool: list[tuple] = []  # (sort key, image path, grey image or None, label mask, pred mask)
+        super().reset(engine)  # overlay candidates: (sort key, row id, grey image or None, label mask, pred mask)
         self._lesion_records: list[dict] = []
         self._scores_from: set[str] = set()
 
@@ -176,7 +171,7 @@ class SegmentationReportHandler(ReportHandlerBase):
             prob = _lesion_channel(to_numpy(item[self.prob_key])) if has_prob else pred.astype(np.float32)
             self._scores_from.add(self.prob_key if has_prob else "pred")
             record = self.lesion_report.segmentation_record(
-                filename, item, label, prob, pred, self.threshold, meta=item[self.label_key]
+                filename, item, label, prob, pred, self.threshold, meta=item[self.label_key], index=self._index(item)
             )
             record["_id"] = self.row_id(filename)
             self._lesion_records.append(record)
@@ -191,37 +186,35 @@ class SegmentationReportHandler(ReportHandlerBase):
                     "overlay is drawn on a blank background."
                 )
                 grey = None
-            self._pool.append((self._key(row, self.row_id(filename)), self.row_id(filename), grey, label, pred))
-            if len(self._pool) > 2 * self.num_overlays:
-                self._pool = sorted(self._pool, key=lambda e: e[0])[: self.num_overlays]
+            self._add_candidate((self._key(row, self.row_id(filename)), self.row_id(filename), grey, label, pred))
+
+    def _overlay(self, r: Mapping, entry: tuple):
+        """The figure of one case: image, label and prediction panels."""
+        _, _, grey, lab, prd = entry
+        title = f"{r['case']}   lesion Dice {r['lesion_dice']:.3f}   IoU {r['lesion_iou']:.3f}"
+        image = grey if grey is not None else np.zeros(lab.shape, np.float32)
+        return overlay_figure(image, lab, prd, title, panel_px=self.panel_px, transpose=self.transpose_for_display)
+
+    def _index(self, item: Mapping) -> np.ndarray | None:
+        """The item's lesion index map (output first, then batch), or None."""
+        if self.index_key is None:
+            return None
+        value = item.get(self.index_key)
+        if value is None:
+            value = self.batch_item().get(self.index_key)
+        return None if value is None else to_numpy(value)
 
     def completed(self, engine: Engine) -> None:
         """Gather, then (on the writing rank) write ``per_image.csv``, the overlays and ``metrics.json``."""
         rows = self._gathered_rows()
-        pool = sorted((e for part in self._gather(self._pool) for e in part), key=lambda e: e[0])
+        pool = self._candidates()
         lesion_parts = self._gather((self._lesion_records, sorted(self._scores_from)))
         if not is_writer(self.save_rank):
             return
         case_of = {r["_id"]: r["case"] for r in rows}
         by_id = {r["_id"]: r for r in rows}
         write_csv(rows, SEGMENTATION_CSV_COLUMNS, os.path.join(self.output_dir, "per_image.csv"))
-        overlays, done = [], set()
-        for _, rid, grey, lab, prd in pool:
-            if len(overlays) >= self.num_overlays or rid in done:
-                continue
-            done.add(rid)
-            r = by_id[rid]
-            title = f"{r['case']}   lesion Dice {r['lesion_dice']:.3f}   IoU {r['lesion_iou']:.3f}"
-            image = grey if grey is not None else np.zeros(lab.shape, np.float32)
-            fig = overlay_figure(image, lab, prd, title, panel_px=self.panel_px, transpose=self.transpose_for_display)
-            rel = f"overlays/{r['case']}.png"
-            save_png(fig, os.path.join(self.output_dir, rel))
-            overlays.append(rel)
-        for stale in self._written_overlays - set(overlays):  # from an earlier run of this handler
-            path = os.path.join(self.output_dir, stale)
-            if os.path.isfile(path):
-                os.remove(path)
-        self._written_overlays = set(overlays)
+        overlays = self._write_overlays(pool, by_id, self._overlay)
         summary = summarize_segmentation(rows, self.threshold, self.paper_reference)
         files = {"per_image_csv": "per_image.csv", "overlays": overlays}
         if self.lesion_report is not None:

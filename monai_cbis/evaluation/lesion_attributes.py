@@ -7,13 +7,13 @@ configs build from the same index), by file path:
 
 * ``match_by="label"`` (abnormality-level bundles, e.g. ``unet_roi``): the item's label file is one row's ROI mask,
   so its lesion has exactly that row's fields.
-* ``match_by="image"`` (image-level bundles: ``unet_effb3``, the detector): every row of the image. An image with
-  one row (about nine in ten CBIS-DDSM films) gives its lesions that row's fields exactly. An image with several
-  rows gives each field its common value when the rows agree and ``"mixed"`` when they differ: the full-mammogram
-  label is the union of the masks, and its connected components are not tied to rows (two touching masks make one
-  component). The woman and the breast density are the image's, so they are always exact. A detector's ground truth
-  keeps one box per row, in the image item's ``label`` order (by type, then abnormality id): when the boxes and rows
-  match in number (``one_per_row=True``), each box gets its own row's fields.
+* ``match_by="image"`` (image-level bundles: ``unet_effb3``, the detector): every row of the image, in the image
+  item's ``label`` order (by type, then abnormality id). A lesion whose position among the item's masks is known
+  (``row_index``: the full-mammogram pipeline's lesion index map, a detector's one box per row) gets its own row's
+  fields. Otherwise (a label with no index map: its lesions are connected components of the union of the masks,
+  not tied to rows) an image with one row (about nine in ten CBIS-DDSM films) gives its lesions that row's fields
+  exactly, and an image with several rows gives each field its common value when the rows agree and ``"mixed"`` when
+  they differ. The woman and the breast density are the image's, so they are always exact.
 
 Items may also carry the fields themselves (``patient_id``, ...); :meth:`LesionAttributes.for_item` uses them when
 no row matches. Unknown fields are None.
@@ -100,6 +100,7 @@ class LesionAttributes:
         n_lesions: int,
         item: Mapping | None = None,
         one_per_row: bool = False,
+        row_index: Sequence[int] | None = None,
     ) -> tuple[str | None, list[dict]]:
         """``(patient_id, [fields of lesion 0, ...])`` for an item with ``n_lesions`` ground-truth lesions.
 
@@ -111,11 +112,17 @@ class LesionAttributes:
                 image-level plurals ``abnormality_types``, ``pathologies``) fill what no row gives.
             one_per_row: the lesions are the image's rows in ``label`` order (a detector's per-row boxes): each
                 gets its own row's fields when the counts agree.
+            row_index: each lesion's 0-based position among the item's masks (``label`` order), e.g. from a lesion
+                index map; each gets that row's fields when every position names a row, else the fallback above.
         """
         rows = self.rows_for(image, label_file)
         item = item or {}
-        if rows and one_per_row and len(rows) == n_lesions:
-            return _common([r.get("patient_id") for r in rows]), [{f: r.get(f) for f in LESION_FIELDS} for r in rows]
+        if one_per_row and row_index is None and len(rows) == n_lesions:
+            row_index = range(n_lesions)
+        known = row_index is not None and len(row_index) == n_lesions
+        if rows and known and all(0 <= k < len(rows) for k in row_index):
+            own = [rows[int(k)] for k in row_index]
+            return _common([r.get("patient_id") for r in rows]), [{f: r.get(f) for f in LESION_FIELDS} for r in own]
         if rows:
             patient = _common([r.get("patient_id") for r in rows])
             fields = {f: _common([r.get(f) for r in rows]) for f in LESION_FIELDS}

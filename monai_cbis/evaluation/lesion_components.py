@@ -4,9 +4,11 @@
   a given binary mask) become detections: box = the component's bounding box, score = the component's highest
   probability. The same scoring as a detector's boxes (:mod:`.froc`), so a segmenter and a detector are compared on
   one scale: lesions found at N false marks per image.
-* :func:`mask_lesions`: the ground-truth lesions of an image. A stack of per-lesion masks ``(N, ...)`` keeps each
-  lesion's identity (one lesion per channel, as in abnormality-level items); a merged label (``(1, ...)``: the
-  union of an image's masks, as the full-mammogram pipeline makes it) gives one lesion per connected component.
+* :func:`mask_lesions`: the ground-truth lesions of an image. A lesion index map (0 background, ``k`` the item's
+  k-th mask: :class:`monai_cbis.transforms.LesionIndexMap`, which the full-mammogram pipeline makes beside the merged
+  label) or a stack of per-lesion masks ``(N, ...)`` keeps each lesion's identity (one lesion per index or
+  channel); a merged label alone (``(1, ...)``: the union of an image's masks) gives one lesion per connected
+  component, so two touching masks make one lesion there.
 * :func:`score_segmentation`: both, matched, with each lesion's Dice (the lesion's mask against the predicted
   components that touch it).
 
@@ -89,27 +91,63 @@ def mask_detections(prob, threshold: float = 0.5, binary=None, max_detections: i
     }
 
 
-def mask_lesions(label, threshold: float = 0.5) -> dict:
-    """The ground-truth lesions of a label: one per channel of a stack, else one per connected component.
+def _index_lesions(index, shape: tuple) -> dict:
+    """One lesion per index value of a lesion index map (values rounded: a float32 pipeline carries them)."""
+    idx = np.rint(_spatial(index, "index")).astype(np.int64)
+    if idx.shape != shape:
+        raise ValueError(
+            f"lesion index map shape {idx.shape} differs from the label's {shape}: it must go through the label's "
+            "spatial transforms (or leave it out: SegmentationReportHandler(index_key=None))."
+        )
+    if idx.size and idx.min() < 0:
+        raise ValueError(f"lesion index map has negative values (min {idx.min()}): expected 0 and 1..N.")
+    counts = np.bincount(idx.ravel(), minlength=1)
+    present = np.flatnonzero(counts[1:]) + 1  # the indices with pixels, ascending
+    slices = ndimage.find_objects(idx)  # slices[k - 1]: the box of index k (None where absent)
+    boxes = [[s[0].start, s[1].start, s[0].stop, s[1].stop] for s in (slices[k - 1] for k in present)]
+    return {
+        "boxes": np.asarray(boxes, np.float32).reshape(-1, 4),
+        "areas": counts[present].astype(np.int64),
+        "masks": idx[None] == present[:, None, None] if present.size else np.zeros((0, *shape), bool),
+        "per_channel": True,
+        "index": present - 1,
+    }
+
+
+def mask_lesions(label, threshold: float = 0.5, index=None) -> dict:
+    """The ground-truth lesions of a label: one per index of ``index`` or per channel of a stack, else one per
+    connected component.
 
     Args:
         label: ``(N, W, H)`` per-lesion masks with ``N > 1`` (identity kept), or a merged 2-D / ``(1, W, H)`` label
             (one lesion per 8-connected component). Lesion is ``value >= threshold``.
+        index: the label's lesion index map (2-D or ``(1, W, H)``: 0 background, ``k`` the k-th mask of the item),
+            or None. When given, each index present is one lesion (its pixels, as the map assigns overlaps) and the
+            label only fixes the shape.
 
     Returns:
-        ``{"boxes": (G, 4) float32, "areas": (G,) pixels, "masks": (G, W, H) bool, "per_channel": bool}``; an
-        empty channel gives no lesion.
+        ``{"boxes": (G, 4) float32, "areas": (G,) pixels, "masks": (G, W, H) bool, "per_channel": bool,
+        "index": (G,) int or None}``: ``index`` is each lesion's 0-based position among the item's masks (its
+        channel in a stack; None for components); an empty channel, or an index with no pixel left, gives no
+        lesion.
 
     Example:
         >>> lab = np.zeros((1, 6, 6)); lab[0, :2, :2] = 1; lab[0, 4:, 4:] = 1
         >>> les = mask_lesions(lab)
         >>> les["boxes"].tolist(), les["areas"].tolist(), les["per_channel"]
         ([[0.0, 0.0, 2.0, 2.0], [4.0, 4.0, 6.0, 6.0]], [4, 4], False)
+        >>> idx = np.zeros((1, 6, 6)); idx[0, :2, :2] = 1; idx[0, :2, 2:4] = 3  # two touching lesions: 1st and 3rd
+        >>> les = mask_lesions(idx > 0, index=idx)
+        >>> les["boxes"].tolist(), les["index"].tolist()
+        ([[0.0, 0.0, 2.0, 2.0], [0.0, 2.0, 2.0, 4.0]], [0, 2])
     """
     a = np.asarray(label)
+    if index is not None:
+        return _index_lesions(index, a.shape[1:] if a.ndim == 3 else a.shape)
     if a.ndim == 3 and a.shape[0] > 1:
         masks = [a[c] >= threshold for c in range(a.shape[0])]
-        masks = [m for m in masks if m.any()]
+        kept = [c for c, m in enumerate(masks) if m.any()]
+        masks = [masks[c] for c in kept]
         boxes = []
         for m in masks:
             (s0, s1) = ndimage.find_objects(m.astype(np.int8))[0]
@@ -120,11 +158,12 @@ def mask_lesions(label, threshold: float = 0.5) -> dict:
             "areas": np.asarray([int(m.sum()) for m in masks], np.int64),
             "masks": np.stack(masks) if masks else np.zeros((0, *shape), bool),
             "per_channel": True,
+            "index": np.asarray(kept, np.int64),
         }
     b = _spatial(a, "label") >= threshold
     labels, n, boxes, areas = _labels(b)
     masks = labels[None] == np.arange(1, n + 1)[:, None, None] if n else np.zeros((0, *b.shape), bool)
-    return {"boxes": boxes, "areas": areas, "masks": masks, "per_channel": False}
+    return {"boxes": boxes, "areas": areas, "masks": masks, "per_channel": False, "index": None}
 
 
 def score_segmentation(
@@ -135,6 +174,7 @@ def score_segmentation(
     criterion: str = "box_iou",
     hit_threshold: float = 0.1,
     max_detections: int | None = 100,
+    index=None,
 ) -> dict:
     """One image of a segmenter, at lesion level: detections, lesions, hits and each lesion's Dice.
 
@@ -143,6 +183,7 @@ def score_segmentation(
         prob, threshold, binary, max_detections: as for :func:`mask_detections`.
         criterion: ``"box_iou"`` (component box vs lesion box) or ``"mask_iou"`` (pixels), see :mod:`.froc`.
         hit_threshold: the overlap at which a component hits a lesion.
+        index: the label's lesion index map, or None (see :func:`mask_lesions`).
 
     Returns:
         ``{"detections": mask_detections(...) without the label map, "lesions": mask_lesions(...) without the masks,
@@ -157,7 +198,7 @@ def score_segmentation(
         ([0.8], [0.7], [0.6667])
     """
     det = mask_detections(prob, threshold, binary, max_detections)
-    les = mask_lesions(label, threshold)
+    les = mask_lesions(label, threshold, index)
     d_labels, d_areas, masks = det.pop("labels"), det["areas"], les.pop("masks")
     n_det, n_les = d_areas.size, masks.shape[0]
     if masks.shape[1:] != d_labels.shape:

@@ -118,11 +118,11 @@ class LesionLevelReport:
         self.fp_rates, self.n_resamples, self.seed = tuple(fp_rates), int(n_resamples), int(seed)
         self.max_detections = int(max_detections)
 
-    def _fields(self, filename, item, label, n, one_per_row=False):
-        return self.attributes.for_item(filename, _filename(label), n, item, one_per_row)
+    def _fields(self, filename, item, label, n, one_per_row=False, row_index=None):
+        return self.attributes.for_item(filename, _filename(label), n, item, one_per_row, row_index)
 
     def segmentation_record(
-        self, filename: str, item: Mapping, label, prob, binary=None, threshold: float = 0.5, meta=None
+        self, filename: str, item: Mapping, label, prob, binary=None, threshold: float = 0.5, meta=None, index=None
     ) -> dict:
         """The record of one segmented image: components of the prediction vs the label's lesions.
 
@@ -133,16 +133,23 @@ class LesionLevelReport:
             prob: the lesion probability map (scores); binary: the predicted mask (None: ``prob >= threshold``).
             threshold: lesion is ``value >= threshold`` in the label (and in ``prob`` without ``binary``).
             meta: the MetaTensor whose metadata gives the spacing and the label file (default: ``label``).
+            index: the label's lesion index map (one lesion per mask of the item, each with its own CSV row), or
+                None (one lesion per connected component of the label). The record says which in ``lesions_from``.
         """
         meta = label if meta is None else meta
-        r = score_segmentation(_np(label), _np(prob), threshold, None if binary is None else _np(binary),
-                               self.criterion, self.hit_threshold, self.max_detections)  # fmt: skip
+        try:
+            r = score_segmentation(_np(label), _np(prob), threshold, None if binary is None else _np(binary),
+                                   self.criterion, self.hit_threshold, self.max_detections, _np(index))  # fmt: skip
+        except ValueError as e:
+            raise ValueError(f"{filename}: {e}") from e
         les, det, m = r["lesions"], r["detections"], r["match"]
-        patient, fields = self._fields(filename, item, meta, les["areas"].size)
+        patient, fields = self._fields(filename, item, meta, les["areas"].size, row_index=les["index"])
         px = pixel_area_mm2(meta) or pixel_area_mm2(item.get("image"))
-        return image_record(filename, patient, det["scores"], m["hit"], m["found_score"], les["boxes"], fields,
-                            areas=les["areas"], area_mm2=None if px is None else les["areas"] * px,
-                            dice=r["lesion_dice"], det_boxes=det["boxes"], best_overlap=m["best_overlap"])  # fmt: skip
+        rec = image_record(filename, patient, det["scores"], m["hit"], m["found_score"], les["boxes"], fields,
+                           areas=les["areas"], area_mm2=None if px is None else les["areas"] * px,
+                           dice=r["lesion_dice"], det_boxes=det["boxes"], best_overlap=m["best_overlap"])  # fmt: skip
+        rec["lesions_from"] = "index" if index is not None else "components"
+        return rec
 
     def detection_record(self, filename: str, item: Mapping, gt_boxes, pred_boxes, pred_scores, label=None):
         """The record of one image of a detector: predicted boxes vs the ground-truth boxes (one per CSV row).
@@ -214,11 +221,7 @@ class LesionLevelReport:
                     seen.add(rid)
                     records.append({**r, "case": case_of.get(rid)})
         records.sort(key=lambda r: (r["image"], str(r["case"])))
-        lesions_from = (
-            "one per connected component of the item's ROI mask (one CSV row)"
-            if self.attributes.match_by == "label"
-            else "one per connected component of the label (the union of the image's lesion masks)"
-        )
+        lesions_from = _lesions_from(records, self.attributes.match_by)
         summary, files = self.write(records, output_dir, title, lesions_from)
         summary["scores_from"] = (
             f"the highest value of {prob_key!r} (lesion probability) in each component"
@@ -227,6 +230,23 @@ class LesionLevelReport:
             f"FROC has one operating point (score sources: {sorted(sources)})"
         )
         return summary, files
+
+
+_FROM_INDEX = "one per mask of the item (its CSV row), from the lesion index map made beside the merged label"
+_FROM_COMPONENTS = {
+    "label": "one per connected component of the item's ROI mask (one CSV row)",
+    "image": "one per connected component of the label (the union of the image's lesion masks)",
+}
+
+
+def _lesions_from(records: Sequence[Mapping], match_by: str) -> str:
+    """What a ground-truth lesion is in these segmentation records (``lesion_level.lesions_from``)."""
+    n_index = sum(r.get("lesions_from") == "index" for r in records)
+    if records and n_index == len(records):
+        return _FROM_INDEX
+    if n_index == 0:
+        return _FROM_COMPONENTS[match_by]
+    return f"{_FROM_INDEX} ({n_index} images); {_FROM_COMPONENTS[match_by]} ({len(records) - n_index} images)"
 
 
 def _np(x):
