@@ -20,6 +20,7 @@ import tempfile
 import time
 
 import torch
+from train_step import timed_iterations  # this folder is on sys.path when a benchmark runs as a script
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CONFIG = os.path.join(REPO, "bundles", "retinanet_detection", "configs", "train.json")
@@ -64,26 +65,9 @@ def _plain(detector, opt, batches, warmup: int, device) -> float:
 
 
 def _bundle(wf, batches, warmup: int, device) -> float:
-    from ignite.engine import Events
-
     wf.parser["train#trainer#train_data_loader"] = batches  # same batches as the plain loop
     trainer = wf.parser.get_parsed_content("train#trainer", lazy=False)
-    marks: dict[str, float] = {}
-
-    def start(engine):
-        if engine.state.iteration == warmup:  # the warm-up iterations have completed
-            marks["t0"] = time.perf_counter()
-
-    def stop(engine):
-        if device.type == "cuda":
-            torch.cuda.synchronize()
-        marks["t1"] = time.perf_counter()
-        engine.terminate()  # the timed part is over: skip the end-of-epoch validation
-
-    trainer.add_event_handler(Events.ITERATION_COMPLETED, start)
-    trainer.add_event_handler(Events.ITERATION_COMPLETED(once=len(batches)), stop)
-    trainer.run()
-    return marks["t1"] - marks["t0"]
+    return timed_iterations(trainer, len(batches), warmup, device)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -60,7 +60,6 @@ def _plain(net, loss_fn, opt, batches, warmup: int, device, channels_last: bool 
 
 
 def _bundle(root, batches, size, batch_size, warmup, tmp, device) -> tuple[float, torch.nn.Module]:
-    from ignite.engine import Events
     from monai.bundle import ConfigWorkflow
 
     wf = ConfigWorkflow(config_file=CONFIG, logging_file=False, workflow_type="train", bundle_root=tmp,
@@ -69,6 +68,14 @@ def _bundle(root, batches, size, batch_size, warmup, tmp, device) -> tuple[float
     wf.initialize()
     wf.parser["train#trainer#train_data_loader"] = batches  # same batches as the plain loop
     trainer = wf.parser.get_parsed_content("train#trainer")
+    return timed_iterations(trainer, len(batches), warmup, device), wf.parser.get_parsed_content("network_def")
+
+
+def timed_iterations(trainer, n_batches: int, warmup: int, device) -> float:
+    """Run ``trainer`` (an ignite engine) over its ``n_batches`` batches and return the seconds from the end of the
+    ``warmup``-th iteration to the end of the last; the run stops there, before any end-of-epoch validation."""
+    from ignite.engine import Events
+
     marks: dict[str, float] = {}
 
     def start(engine):
@@ -79,11 +86,12 @@ def _bundle(root, batches, size, batch_size, warmup, tmp, device) -> tuple[float
         if device.type == "cuda":
             torch.cuda.synchronize()
         marks["t1"] = time.perf_counter()
+        engine.terminate()  # the timed part is over: skip the end-of-epoch validation
 
     trainer.add_event_handler(Events.ITERATION_COMPLETED, start)
-    trainer.add_event_handler(Events.ITERATION_COMPLETED(once=len(batches)), stop)
+    trainer.add_event_handler(Events.ITERATION_COMPLETED(once=n_batches), stop)
     trainer.run()
-    return marks["t1"] - marks["t0"], wf.parser.get_parsed_content("network_def")
+    return marks["t1"] - marks["t0"]
 
 
 def main(argv: list[str] | None = None) -> int:

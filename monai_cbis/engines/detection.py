@@ -114,7 +114,34 @@ class DetectionLoss(torch.nn.Module):
         return self.cls_weight * losses[self.cls_key] + self.box_weight * losses[self.box_key]
 
 
-class DetectionTrainer(SupervisedTrainer):
+def _detached(target: Mapping | None) -> dict | None:
+    return None if target is None else {k: v.detach() for k, v in target.items()}
+
+
+class _PerImageOutputs:
+    """Engine mixin: after the model runs, the iteration's output becomes one dict per image, ``{"image", "label":
+    its target (detached) or None}``, plus its detections under ``"pred"`` (``per_image_pred``) and the batch loss
+    under ``"loss"`` when the output has one (training)."""
+
+    per_image_pred = False
+
+    def _register_decollate(self):
+        @self.on(IterationEvents.MODEL_COMPLETED)
+        def _per_image(engine) -> None:
+            out = engine.state.output
+            labels = out.get(Keys.LABEL)
+            rows = []
+            for i, image in enumerate(out[Keys.IMAGE]):
+                row = {Keys.IMAGE: image, Keys.LABEL: None if labels is None else _detached(labels[i])}
+                if self.per_image_pred:
+                    row[Keys.PRED] = _detached(out[Keys.PRED][i])
+                if Keys.LOSS in out:
+                    row[Keys.LOSS] = out[Keys.LOSS].detach()
+                rows.append(row)
+            engine.state.output = rows
+
+
+class DetectionTrainer(_PerImageOutputs, SupervisedTrainer):
     """``SupervisedTrainer`` for the detector: ``network`` is the ``RetinaNet`` (what checkpoints and DDP hold),
     ``detector`` wraps it; the batch is a list of items (``no_collation``).
 
@@ -152,18 +179,8 @@ class DetectionTrainer(SupervisedTrainer):
         )
         self.detector = detector
 
-    def _register_decollate(self):
-        @self.on(IterationEvents.MODEL_COMPLETED)
-        def _per_image(engine) -> None:
-            out = engine.state.output
-            labels, loss = out.get(Keys.LABEL), out[Keys.LOSS].detach()
-            engine.state.output = [
-                {Keys.IMAGE: image, Keys.LABEL: None if labels is None else labels[i], Keys.LOSS: loss}
-                for i, image in enumerate(out[Keys.IMAGE])
-            ]
 
-
-class DetectionEvaluator(SupervisedEvaluator):
+class DetectionEvaluator(_PerImageOutputs, SupervisedEvaluator):
     """``SupervisedEvaluator`` for the detector; each iteration's output becomes one dict per image,
     ``{"image", "label": {"box", "label"} or None, "pred": {"box", "label", "label_scores"}}``, on which
     ``postprocessing`` and the metrics run.
@@ -173,6 +190,8 @@ class DetectionEvaluator(SupervisedEvaluator):
         inferer: defaults to ``DetectorInferer(detector)`` (whole images; ``sliding_window=True`` for windows).
         other arguments: as ``monai.engines.SupervisedEvaluator``.
     """
+
+    per_image_pred = True
 
     def __init__(
         self,
@@ -193,17 +212,3 @@ class DetectionEvaluator(SupervisedEvaluator):
             **kwargs,
         )
         self.detector = detector
-
-    def _register_decollate(self):
-        @self.on(IterationEvents.MODEL_COMPLETED)
-        def _per_image(engine) -> None:
-            out = engine.state.output
-            labels = out.get(Keys.LABEL)
-            engine.state.output = [
-                {
-                    Keys.IMAGE: image,
-                    Keys.LABEL: None if labels is None else {k: v.detach() for k, v in labels[i].items()},
-                    Keys.PRED: {k: v.detach() for k, v in out[Keys.PRED][i].items()},
-                }
-                for i, image in enumerate(out[Keys.IMAGE])
-            ]
