@@ -87,7 +87,10 @@ def test_train_resume_and_evaluate_on_whole_films(env, trained):
     assert min(sizes) > 64 * 64 and len(sizes) > 1
     assert all(int(r["label_lesion_pixels"]) > 0 for r in rows)
     assert metrics["breast_gate"]["images"] == len(rows)
-    checked_lesion_report(out, truth)
+    lesion_level, lesions = checked_lesion_report(out, truth)
+    # one ground-truth lesion per CSV row, from the preset's lesion index map (as unet_effb3): never "mixed"
+    assert lesion_level["lesions_from"].startswith("one per mask of the item")
+    assert "mixed" not in {r[f] for r in lesions for f in ("abnormality_type", "pathology", "abnormality_id")}
 
 
 def test_inference_png_and_dicom_seg_at_the_original_geometry(env, trained, tmp_path):

@@ -9,7 +9,9 @@ Order and why:
 3. divide every side by ``downsample`` (aspect kept: :class:`~monai_cbis.transforms.FastResized` with
    ``size_mode="downsample"``, area averaging straight from uint16); 4 makes a real 5000 x 3000 film about
    1250 x 750; the synthetic demo's films are about 8 times smaller, so the CPU demo keeps them whole (1);
-4. merge the masks (a resized mask is lesion where it covers half a pixel), flip to the left, CLAHE, float32.
+4. merge the masks (a resized mask is lesion where it covers half a pixel; beside the merged label, an index map
+   keeps which mask each pixel came from, for the lesion-level evaluation, as the full-mammogram preset does), flip
+   to the left, CLAHE, float32.
 
 Steps 1-4 are the cacheable part (:mod:`monai_cbis.transforms.cache`): an epoch of patches reads the small cached
 film, not the DICOMs. Training then pads a film smaller than a patch, draws ``num_samples`` patches of
@@ -55,6 +57,9 @@ class HighresSettings(PresetSettings):
             pixel (MONAI's ``RandCropByPosNegLabeld``; a film without lesion pixels gives breast patches only).
         image_key, label_key, laterality_key: item keys; ``label_key=None`` for films without masks (inference:
             the random part then draws plain random patches).
+        label_index_key: the key that receives the lesion index map of the masks
+            (:class:`~monai_cbis.transforms.LesionIndexMap`), moved with the label (nearest) through the flip and
+            the patches; None leaves it out; without ``label_key`` there is none.
         trim_fraction: border removed on every side before the breast crop.
         breast_margin: pixels of the full film kept around the breast.
         clip_limit, tile_grid_size: CLAHE settings (OpenCV convention).
@@ -75,6 +80,7 @@ class HighresSettings(PresetSettings):
     image_key: str = "image"
     label_key: str | None = "label"
     laterality_key: str | None = "laterality"
+    label_index_key: str | None = "label_index"
     trim_fraction: float = 0.02
     breast_margin: int = 32
     clip_limit: float = 2.0
@@ -98,23 +104,35 @@ class HighresSettings(PresetSettings):
             raise ValueError(f"pos and neg must be non-negative and not both zero, got pos={self.pos}, neg={self.neg}.")
 
     @property
-    def keys(self) -> list[str]:
+    def loaded_keys(self) -> list[str]:
+        """The keys read from files: the image and, with ``label_key``, the stack of its masks."""
         return [self.image_key] + ([self.label_key] if self.label_key else [])
 
     @property
+    def index_key(self) -> str | None:
+        """The lesion index map's key, or None when the preset makes none."""
+        return self.label_index_key if self.label_key else None
+
+    @property
+    def keys(self) -> list[str]:
+        """Every key of the output: :attr:`loaded_keys`, then the index map's."""
+        return self.loaded_keys + ([self.index_key] if self.index_key else [])
+
+    @property
     def modes(self) -> list[str]:
-        return ["bilinear"] + (["nearest"] if self.label_key else [])
+        """The interpolation of each of :attr:`keys`."""
+        return ["bilinear"] + ["nearest"] * (len(self.keys) - 1)
 
     def deterministic_transforms(self) -> list:
-        keys, img = self.keys, self.image_key
+        keys, img, loaded = self.keys, self.image_key, self.loaded_keys
         det: list = [
-            LoadMammogramd(keys),
-            TrimBorderd(keys, self.trim_fraction),
-            CropBreastd(keys, source_key=img, margin=self.breast_margin),
-            FastResized(keys, int(self.downsample), inverse_mode=self.modes, size_mode="downsample"),
+            LoadMammogramd(loaded),
+            TrimBorderd(loaded, self.trim_fraction),
+            CropBreastd(loaded, source_key=img, margin=self.breast_margin),
+            FastResized(loaded, int(self.downsample), inverse_mode=self.modes[: len(loaded)], size_mode="downsample"),
         ]
         if self.label_key:
-            det.append(MergeMasksd(self.label_key))
+            det.append(MergeMasksd(self.label_key, index_keys=self.index_key))
         det += [
             FlipToLeftd(keys, laterality_key=self.laterality_key, source_key=img),
             CLAHEd(img, clip_limit=self.clip_limit, tile_grid_size=self.tile_grid_size),

@@ -31,6 +31,9 @@ def test_working_film_is_the_breast_divided_by_downsample(image_items, downsampl
     film = LoadMammogram()(item["image"]).shape[1:]
     assert cropped[0] < film[0] or cropped[1] < film[1]  # the background beyond the breast is gone
     assert set(torch.unique(lab).tolist()) == {0.0, 1.0}
+    index = out["label_index"]  # which mask each lesion pixel came from: 1..n, moved with the label
+    assert index.shape == lab.shape and torch.equal(index > 0, lab > 0)
+    assert set(torch.unique(index).tolist()) <= set(range(len(item["label"]) + 1))
     profile = img[0].mean(dim=1)
     half = img.shape[1] // 2
     assert profile[:half].sum() > profile[half:].sum()  # chest wall on the left
@@ -48,6 +51,7 @@ def test_patches_hold_foreground_at_the_stated_ratio(image_items):
         patches = preset.random(cached)
         assert len(patches) == 16 and all(tuple(p["image"].shape) == (1, 64, 64) for p in patches)
         assert all(tuple(p["label"].shape) == (1, 64, 64) for p in patches)
+        assert all(torch.equal(p["label_index"] > 0, p["label"] > 0) for p in patches)  # cut and moved together
         counts[pos, neg] = sum(float(p["label"].sum()) > 0 for p in patches)
     assert counts[1.0, 0.0] == 16
     assert counts[0.0, 1.0] < counts[1.0, 1.0] <= 16
