@@ -186,8 +186,8 @@ class ResumableCheckpoint:
         engine.add_event_handler(Events.STARTED, self._attach_saver)
 
     def objects(self, engine: Engine) -> dict:
-        """What one checkpoint holds: ``save_dict``, the trainer, its handlers with a ``resume_key``, and the
-        validator's best metric and best saver's record."""
+        """What one checkpoint holds: ``save_dict``, the trainer, its handlers with a ``resume_key``, the
+        validator's best metric and best saver's record, and the AMP gradient scaler when it is enabled."""
         out = dict(self.save_dict)
         for handler in _handlers(engine, Events.EPOCH_COMPLETED):
             key = getattr(handler, "resume_key", None)
@@ -198,6 +198,9 @@ class ResumableCheckpoint:
             saver = self.best_saver if self.best_saver is not None else _find_best_saver(self.validator)
             if saver is not None:  # under DDP only rank 0 has it; the others neither save nor need it
                 out["best_saver"] = _BestSaverRecord(saver)
+        scaler = getattr(engine, "scaler", None)  # MONAI's trainers: a GradScaler under --amp on a GPU
+        if scaler is not None and scaler.is_enabled():
+            out["scaler"] = scaler
         out["trainer"] = engine
         return out
 
@@ -205,6 +208,9 @@ class ResumableCheckpoint:
         """Restore every object of :meth:`objects` from ``load_path``; keeps the trainer's ``max_epochs``."""
         checkpoint = torch.load(self.load_path, map_location=self.map_location, weights_only=True)
         objects = self.objects(engine)
+        if "scaler" in objects and not checkpoint.get("scaler"):  # saved without AMP on a GPU
+            del objects["scaler"]
+            engine.logger.info(f"{self.load_path} holds no AMP scaler state: the gradient scaler starts afresh.")
         missing = [k for k in objects if k not in checkpoint]
         if any(k in missing for k in _REQUIRED):
             raise KeyError(

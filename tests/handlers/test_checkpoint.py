@@ -185,3 +185,36 @@ def test_resume_refuses_a_file_without_model_or_trainer_and_an_epoch_beyond_max_
     _run(str(tmp_path / "long"), 3)
     with pytest.raises(ValueError, match=r"checkpoint_epoch=3.pt is at epoch 3, beyond --epochs 2"):
         _run(str(tmp_path / "long"), 2, resume=True)
+
+
+def _amp_trainer(ckpt_dir: str, resume: bool, init_scale: float, max_epochs: int, new_scale=None):
+    """A trainer with an enabled gradient scaler: MONAI's ``Trainer.run`` makes a CUDA one under ``amp``; a CPU one
+    stands in for it here, set (and optionally lowered to ``new_scale``) before the checkpoint's STARTED handler."""
+    net = torch.nn.Linear(3, 1)
+    trainer = SupervisedTrainer(
+        torch.device("cpu"), max_epochs, _data(4, 0), net, torch.optim.SGD(net.parameters(), lr=0.1), torch.nn.MSELoss()
+    )
+
+    def make_scaler(engine):
+        engine.scaler = torch.amp.GradScaler("cpu", init_scale=init_scale)
+        if new_scale is not None:  # as if overflowing steps had lowered the scale
+            engine.scaler.scale(torch.ones(1))
+            engine.scaler.update(new_scale=new_scale)
+
+    trainer.add_event_handler(Events.STARTED, make_scaler)
+    ResumableCheckpoint(ckpt_dir, {"model": net}, resume=resume).attach(trainer)
+    seen = []
+    trainer.add_event_handler(Events.STARTED, lambda e: seen.append(e.scaler.get_scale()))
+    trainer.run()
+    return seen[0]
+
+
+def test_resume_restores_the_amp_gradient_scaler(tmp_path):
+    _amp_trainer(str(tmp_path), resume=False, init_scale=512.0, max_epochs=2, new_scale=64.0)
+    assert torch.load(tmp_path / "checkpoint_epoch=2.pt", weights_only=True)["scaler"]["scale"] == 64.0
+    assert _amp_trainer(str(tmp_path), resume=True, init_scale=512.0, max_epochs=3) == 64.0  # not a fresh 512
+
+
+def test_a_checkpoint_saved_without_amp_resumes_with_a_fresh_scaler(tmp_path):
+    _run(str(tmp_path), 2)  # no scaler in its checkpoints
+    assert _amp_trainer(str(tmp_path), resume=True, init_scale=256.0, max_epochs=3) == 256.0
