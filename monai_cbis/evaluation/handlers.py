@@ -29,6 +29,7 @@ import numpy as np
 from ignite.engine import Engine
 
 from ..transforms.breast_gate import total_removed
+from ..transforms.film_geometry import GEOMETRIES
 from ._engine import OVERLAY_SELECTIONS, OverlayReportBase, ReportHandlerBase, is_writer, to_numpy
 from .classification import CLASS_NAMES, CLASSIFICATION_CSV_COLUMNS, classification_metrics, roc_curve
 from .figures import confusion_figure, overlay_figure, roc_figure, save_png
@@ -92,6 +93,12 @@ class SegmentationReportHandler(OverlayReportBase):
             (``"mask_iou"``) is at least ``hit_threshold``.
         operating_fp, n_resamples, seed: the breakdown's operating point (false positives per image) and the
             bootstrap by woman.
+        geometry: where the predictions and labels this handler receives were scored, recorded as ``"geometry"`` in
+            ``metrics.json``: ``"working"`` (the bundle's working grid: the default) or ``"original"`` (the original
+            film: the evaluate configs' ``eval_geometry original`` moves the prediction back and reads the film's own
+            masks first, :mod:`monai_cbis.transforms.film_geometry`). At ``"original"`` the overlay panels keep a
+            shrunk copy of each candidate's masks (a full-size film's would hold hundreds of MB) and are drawn
+            without the working-resolution image.
         index_key: the key of the label's lesion index map (:class:`~monai_cbis.transforms.LesionIndexMap`, which
             the full-mammogram preset writes as ``"label_index"``), read from the engine output or, untouched by
             the post-processing, the batch. Where an item has it, each of the image's masks is one ground-truth
@@ -131,7 +138,11 @@ class SegmentationReportHandler(OverlayReportBase):
         n_resamples: int = 1000,
         seed: int = 0,
         index_key: str | None = "label_index",
+        geometry: str = "working",
     ) -> None:
+        if geometry not in GEOMETRIES:
+            raise ValueError(f"Unsupported geometry: {geometry!r}, available options are {list(GEOMETRIES)}.")
+        self.geometry = geometry
         self._overlay_settings(num_overlays, overlay_selection, panel_px, transpose_for_display)
         self.threshold = float(threshold)
         self.image_key, self.label_key, self.pred_key = image_key, label_key, pred_key
@@ -175,7 +186,10 @@ class SegmentationReportHandler(OverlayReportBase):
             )
             record["_id"] = self.row_id(filename)
             self._lesion_records.append(record)
-        if self.num_overlays:
+        if self.num_overlays and self.geometry == "original":
+            small = [_shrunk_mask(m, 2 * self.panel_px) for m in (label, pred)]
+            self._add_candidate((self._key(row, self.row_id(filename)), self.row_id(filename), None, *small))
+        elif self.num_overlays:
             image = item.get(self.image_key)
             grey = None if image is None else to_numpy(image).astype(np.float32)
             if grey is not None and grey.ndim == 3:
@@ -227,7 +241,7 @@ class SegmentationReportHandler(OverlayReportBase):
         removed = total_removed(r["breast_gate"] for r in rows)
         if removed is not None:
             summary["breast_gate"] = removed
-        summary.update({"epoch": engine.state.epoch, "files": files})
+        summary.update({"geometry": self.geometry, "epoch": engine.state.epoch, "files": files})
         if self.model_name is not None:
             summary = {"model": self.model_name, **summary}
         write_json(summary, os.path.join(self.output_dir, "metrics.json"))
@@ -237,6 +251,18 @@ class SegmentationReportHandler(OverlayReportBase):
                 f"{summary['lesion_dice']:.4f}, lesion IoU {summary['lesion_iou']:.4f}; background-inclusive mean "
                 f"Dice {summary['mean_dice_incl_background']:.4f}, IoU {summary['mean_iou_incl_background']:.4f}"
             )
+
+
+def _shrunk_mask(mask: np.ndarray, max_side: int) -> np.ndarray:
+    """A binary mask shrunk by an integer factor so that no side exceeds ``max_side``; a shrunk pixel is lesion where
+    any of its pixels is (a small lesion stays visible)."""
+    factor = -(-max(mask.shape) // max_side)
+    if factor <= 1:
+        return mask
+    w, h = (-(-s // factor) * factor for s in mask.shape)
+    padded = np.zeros((w, h), bool)
+    padded[: mask.shape[0], : mask.shape[1]] = mask > 0
+    return padded.reshape(w // factor, factor, h // factor, factor).any(axis=(1, 3))
 
 
 def _lesion_channel(a: np.ndarray) -> np.ndarray:

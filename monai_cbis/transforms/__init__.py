@@ -13,6 +13,7 @@ from .breast_gate import GateBoxesByBreastd, GateByBreast, GateByBreastd, boxes_
 from .cache import AtomicPersistentDataset, cached_dataset, item_fingerprint, transform_fingerprint
 from .crop import CropBreast, CropBreastd, CropByROI, CropByROId, TrimBorder, TrimBorderd
 from .device import AugmentOnDeviced
+from .film_geometry import GEOMETRIES, FilmMasks, FilmMasksd, ThresholdToKeyd
 from .intensity import CLAHE, CLAHEd, MedianFilter, MedianFilterd
 from .io import CBISImageReader, LoadMammogram, LoadMammogramd, LoadMammogramIfPresentd
 from .labels import ClassIndex, ClassIndexd
@@ -44,6 +45,10 @@ from .spatial import FastResize, FastResized, FlipToLeft, FlipToLeftd
 
 __all__ = [
     "AugmentOnDeviced",
+    "FilmMasks",
+    "FilmMasksd",
+    "GEOMETRIES",
+    "ThresholdToKeyd",
     "CBISImageReader",
     "LoadMammogram",
     "LoadMammogramd",

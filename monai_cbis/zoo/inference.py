@@ -11,9 +11,14 @@ from __future__ import annotations
 from .families import BundleFamily, breast_gate_step, get_family
 from .levels import ItemLevel, get_level
 from .specs import BundleSpec
-from .training import readable_items_config, skipped_report_config
+from .training import readable_items_config, skipped_report_config, validation_postprocessing
 
 __all__ = ["evaluate_config", "inference_config"]
+
+
+def _scores_film_geometry(spec: BundleSpec) -> bool:
+    """Whether the bundle's evaluation can score at the original film (``eval_geometry``)."""
+    return get_family(spec.family).original_geometry is not None and get_level(spec.level).film_geometry
 
 
 def _report_handler(spec: BundleSpec) -> dict:
@@ -23,7 +28,20 @@ def _report_handler(spec: BundleSpec) -> dict:
         handler.update(family.report_level_args(get_level(spec.level)))
     if spec.published is not None:
         handler["paper_reference"] = spec.published
+    if _scores_film_geometry(spec):
+        handler["geometry"] = "@eval_geometry"
     return handler
+
+
+def _geometry_params(spec: BundleSpec) -> dict:
+    """``eval_geometry`` (``"working"``: the bundle's working grid; ``"original"``: the original film) and the
+    validation post-processing with the family's steps that move prediction and ground truth onto the film, for
+    bundles whose evaluation can score at the film's geometry; nothing for the others (their configs unchanged)."""
+    if not _scores_film_geometry(spec):
+        return {}
+    family = get_family(spec.family)
+    steps = [*validation_postprocessing(spec, family), *family.original_geometry(spec)]
+    return {"eval_geometry": "working", "validate#postprocessing": {"_target_": "Compose", "transforms": steps}}
 
 
 def _load_model(load_path: str) -> list[dict]:
@@ -58,6 +76,7 @@ def evaluate_config(spec: BundleSpec) -> dict:
     return {
         "validate#section_items#section": "test",
         "skipped_file": "$@output_dir + '/skipped_evaluation.json'",
+        **_geometry_params(spec),
         "dataset": "@validate#dataset",
         "preprocessing": "@validate#preprocessing",
         "inferer": "@validate#inferer",

@@ -43,6 +43,8 @@ class ItemLevel:
             name it after its image.
         breast_gate: the items are whole films, so the family's breast gate removes findings outside the breast
             (:func:`~monai_cbis.zoo.families.breast_gate_step`).
+        film_geometry: the items are whole films whose mask files have the film's size, so an evaluation can score
+            at the original film's geometry (``BundleFamily.original_geometry``).
         lesion_match_by: how an evaluated item is tied to its CSV rows in a lesion-level report: ``"image"`` (all
             rows of its film) or ``"label"`` (its label file is one row's mask), see
             :class:`monai_cbis.evaluation.lesion_attributes.LesionAttributes`.
@@ -57,6 +59,7 @@ class ItemLevel:
     output_name_key: str | None = None
     lesion_match_by: str = "image"
     breast_gate: bool = False
+    film_geometry: bool = False
 
 
 def _split_args(split_params: bool) -> dict:
@@ -96,6 +99,7 @@ IMAGE = ItemLevel(
     items=_image_items,
     drop_last=False,
     breast_gate=True,
+    film_geometry=True,
     reads_datalist=False,
     inference_items={
         "_target_": "monai_cbis.data.inference_inputs.inference_items",

@@ -13,7 +13,13 @@ from .families import BundleFamily, breast_gate_step, get_family
 from .levels import get_level
 from .specs import BundleSpec
 
-__all__ = ["train_config", "multi_gpu_config", "readable_items_config", "skipped_report_config"]
+__all__ = [
+    "train_config",
+    "multi_gpu_config",
+    "readable_items_config",
+    "skipped_report_config",
+    "validation_postprocessing",
+]
 
 _FROM_LOSS = "$monai.handlers.from_engine(['loss'], first=True)"
 
@@ -208,7 +214,7 @@ def _train_section(spec: BundleSpec, family: BundleFamily) -> dict:
     return train
 
 
-def _validation_postprocessing(spec: BundleSpec, family: BundleFamily) -> list[dict]:
+def validation_postprocessing(spec: BundleSpec, family: BundleFamily) -> list[dict]:
     """The family's validation post-processing, then its breast gate where the bundle has one (so validation
     metrics, the best model and the evaluation all score the gated prediction)."""
     gate = breast_gate_step(spec)
@@ -233,7 +239,7 @@ def _validate_section(spec: BundleSpec, family: BundleFamily) -> dict:
             family,
         ),
         "inferer": family.evaluation_inferer,
-        "postprocessing": {"_target_": "Compose", "transforms": _validation_postprocessing(spec, family)},
+        "postprocessing": {"_target_": "Compose", "transforms": validation_postprocessing(spec, family)},
         "metrics": dict(family.metrics),
         "key_metric": f"${split}[0]",
         "additional_metrics": f"${split}[1]",

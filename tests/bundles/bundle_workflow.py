@@ -150,3 +150,21 @@ def checked_classification_report(eval_dir: str) -> tuple[dict, list[dict]]:
     if n - sum(true):
         assert metrics["specificity"] == pytest.approx(cm[0][0] / (n - sum(true)))
     return metrics, rows
+
+
+def checked_original_geometry_report(eval_dir: str, films: dict[str, list[dict]]) -> dict:
+    """A segmentation evaluation run with ``eval_geometry original`` (issue 14's comparison): the report says so,
+    every film was scored on its own full size (rows x columns of its file), and there is one ground-truth lesion per
+    CSV row of ``films`` (as :func:`checked_lesion_report`). Returns ``metrics.json``."""
+    from monai_cbis.data import read_header
+
+    metrics, rows = checked_segmentation_report(eval_dir)
+    assert metrics["geometry"] == "original"
+    for r in rows:
+        hdr = read_header(r["image"])
+        assert int(r["total_pixels"]) == hdr.rows * hdr.columns, r["image"]
+        assert int(r["label_lesion_pixels"]) > 0
+    lesion_level, lesions = checked_lesion_report(eval_dir, films)
+    assert len(lesions) == sum(len(v) for v in films.values())
+    assert lesion_level["lesions_from"].startswith("one per mask of the item")
+    return metrics

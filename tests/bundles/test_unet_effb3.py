@@ -15,7 +15,14 @@ import sys
 import numpy as np
 import pytest
 import torch
-from bundle_workflow import checked_lesion_report, checked_segmentation_report, config_workflow, raised, run
+from bundle_workflow import (
+    checked_lesion_report,
+    checked_original_geometry_report,
+    checked_segmentation_report,
+    config_workflow,
+    raised,
+    run,
+)
 from monai.bundle import ConfigWorkflow, ckpt_export, verify_net_in_out
 from PIL import Image
 from scratch import scratch_dir
@@ -107,6 +114,19 @@ def test_evaluate_writes_metrics_per_image_csv_and_overlays(env, trained):
     # one ground-truth lesion per CSV row, from the preset's lesion index map: never "mixed" (issue 10)
     assert lesion_level["lesions_from"].startswith("one per mask of the item")
     assert "mixed" not in {r[f] for r in lesions for f in ("abnormality_type", "pathology", "abnormality_id")}
+
+
+def test_evaluate_at_the_original_film_geometry(env, trained, tmp_path):
+    """``eval_geometry original``: each 64 x 64 prediction back on its film, scored against the film's own masks."""
+    run(workflow(cfg("train.json", "evaluate.json"), "eval", bundle_root=trained, dataset_dir=env["data"],
+                 cache_dir=env["cache_dir"], output_dir=str(tmp_path), eval_geometry="original", **QUICK))  # fmt: skip
+    manifest = json.load(open(os.path.join(env["data"], "synthetic_manifest.json")))  # noqa: SIM115
+    truth: dict[str, list[dict]] = {}
+    for r in manifest["rows"]:
+        if r["split"] == "test" and r["abnormality_type"] == "mass" and not r["mask_wrong_size"]:
+            truth.setdefault(r["full_image"], []).append(r)
+    checked_original_geometry_report(str(tmp_path), truth)
+    assert 0 < len(os.listdir(tmp_path / "overlays")) <= 8
 
 
 def test_inference_writes_one_mask_per_input_at_original_size(env, trained, tmp_path, caplog):

@@ -12,7 +12,13 @@ import numpy as np
 import pydicom
 import pytest
 import torch
-from bundle_workflow import checked_lesion_report, checked_segmentation_report, config_workflow, run
+from bundle_workflow import (
+    checked_lesion_report,
+    checked_original_geometry_report,
+    checked_segmentation_report,
+    config_workflow,
+    run,
+)
 from monai.bundle import ConfigWorkflow, verify_net_in_out
 from PIL import Image
 from scratch import scratch_dir
@@ -91,6 +97,19 @@ def test_train_resume_and_evaluate_on_whole_films(env, trained):
     # one ground-truth lesion per CSV row, from the preset's lesion index map (as unet_effb3): never "mixed"
     assert lesion_level["lesions_from"].startswith("one per mask of the item")
     assert "mixed" not in {r[f] for r in lesions for f in ("abnormality_type", "pathology", "abnormality_id")}
+
+
+def test_evaluate_at_the_original_film_geometry(env, trained, tmp_path):
+    """``eval_geometry original``: the sliding window's prediction back on the film (breast crop and halving undone),
+    scored against the film's own masks, as unet_effb3's (the comparison of issue 14)."""
+    run(workflow(cfg("train.json", "evaluate.json"), "eval", bundle_root=trained, dataset_dir=env["data"],
+                 cache_dir=env["cache_dir"], output_dir=str(tmp_path), eval_geometry="original", **QUICK))  # fmt: skip
+    manifest = json.load(open(os.path.join(env["data"], "synthetic_manifest.json")))  # noqa: SIM115
+    truth: dict[str, list[dict]] = {}
+    for r in manifest["rows"]:
+        if r["split"] == "test" and r["abnormality_type"] == "mass" and not r["mask_wrong_size"]:
+            truth.setdefault(r["full_image"], []).append(r)
+    checked_original_geometry_report(str(tmp_path), truth)
 
 
 def test_inference_png_and_dicom_seg_at_the_original_geometry(env, trained, tmp_path):

@@ -76,6 +76,11 @@ class BundleFamily:
             None: the family has no such step (:func:`breast_gate_step`).
         extra_packages: packages the family's configs import besides the shared ones, recorded in
             ``metadata.json`` (highdicom for the DICOM outputs).
+        original_geometry: ``spec -> list``, the evaluation post-processing steps that move the prediction and the
+            ground truth onto the original film, each switched on by ``eval_geometry original`` (``_disabled_``
+            otherwise); ``evaluate.json`` adds them, the ``eval_geometry`` parameter (default ``"working"``) and the
+            report handler's ``geometry`` where the item level is whole films (``ItemLevel.film_geometry``). None:
+            the family scores at its working grid only.
         report_kind: the kind of report its report handler writes (:data:`monai_cbis.evaluation.references.KINDS`)
             when it is not the family's name (a patch-trained segmenter writes a segmentation report); see
             :attr:`kind`.
@@ -111,6 +116,7 @@ class BundleFamily:
     extra_packages: tuple[str, ...] = ()
     breast_gate: dict | None = None
     report_kind: str | None = None
+    original_geometry: Callable[[BundleSpec], list[dict]] | None = None
 
     def __post_init__(self):
         if not self.metrics:

@@ -87,6 +87,33 @@ def _segmentation_inference(spec: BundleSpec, level: ItemLevel) -> list[dict]:
     ]
 
 
+def _original_geometry(spec: BundleSpec) -> list[dict]:
+    """``eval_geometry original``: the probabilities back onto the original film (inference's inversion), the mask
+    thresholded from them as inference does, and the label and lesion index map read again from the item's own mask
+    files at the film's size (:mod:`monai_cbis.transforms.film_geometry`)."""
+    off = "$@eval_geometry != 'original'"
+    return [
+        {
+            "_target_": "Invertd",
+            "keys": "pred_prob",
+            "transform": "@validate#preprocessing",
+            "orig_keys": "image",
+            "nearest_interp": False,
+            "to_tensor": True,
+            "_disabled_": off,
+        },
+        {"_target_": "monai_cbis.transforms.ThresholdToKeyd", "keys": "pred_prob", "names": "pred", "_disabled_": off},
+        {
+            "_target_": "monai_cbis.transforms.FilmMasksd",
+            "keys": "label",
+            "items": "@validate#section_items",
+            "image_key": "image",
+            "index_keys": "label_index",
+            "_disabled_": off,
+        },
+    ]
+
+
 def _segmentation_output(spec: BundleSpec) -> dict:
     return {
         "type": "image",
@@ -132,4 +159,5 @@ SEGMENTATION = BundleFamily(
         "image_key": "image",
         "allow_missing_keys": True,
     },
+    original_geometry=_original_geometry,
 )
