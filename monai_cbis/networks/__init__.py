@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from .classification import ARCHITECTURES, PAPER_B_TRAINABLE_LAYERS, TimmClassifier, timm_classifier
 from .detection import pyramid_scales, resnet50_backbone, retinanet_2d, retinanet_detector
+from .placement import place_network
 from .segmentation import deeplabv3plus_resnet50, roi_unet, unet_efficientnet_b3
 from .weights import (
     PretrainedWeights,
@@ -38,6 +39,7 @@ __all__ = [
     "PretrainedWeightsNotFoundError",
     "TimmClassifier",
     "deeplabv3plus_resnet50",
+    "place_network",
     "download_weights",
     "efficientnet_weights",
     "read_state_dict",

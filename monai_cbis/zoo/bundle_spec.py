@@ -50,6 +50,7 @@ class BundleSpec:
     batch_size: int
     early_stop_patience: int
     lr_patience: int
+    channels_last: bool = False  #: train.json / inference.json's default ``channels_last`` (NHWC network weights)
     lr_schedule: str = "plateau"  #: train.json's default ``lr_schedule`` (monai_cbis.optim.lr_scheduler's names)
     loss: dict = field(default_factory=dict)  #: empty: the family's loss
     extra_params: dict = field(default_factory=dict)  #: top-level parameters of train.json and inference.json

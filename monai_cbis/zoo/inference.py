@@ -96,7 +96,13 @@ def inference_config(spec: BundleSpec) -> dict:
     """``configs/inference.json``: stand-alone (no train.json); also what MONAI Label and ``ckpt_export`` read."""
     family, level = get_family(spec.family), get_level(spec.level)
     cfg: dict = {
-        "imports": ["$import torch", "$import numpy as np", "$import monai_cbis", "$import monai_cbis.bundle_root"],
+        "imports": [
+            "$import torch",
+            "$import numpy as np",
+            "$import monai_cbis",
+            "$import monai_cbis.bundle_root",
+            "$import monai_cbis.networks",
+        ],
         "bundle_root": "$monai_cbis.bundle_root.infer_bundle_root()",
         "output_dir": "$@bundle_root + '/eval/inference'",
         "dataset_dir": "",
@@ -122,7 +128,8 @@ def inference_config(spec: BundleSpec) -> dict:
         {
             "device": "$torch.device('cuda:0' if torch.cuda.is_available() else 'cpu')",
             "network_def": spec.network_def(False),
-            "network": "$@network_def.to(@device)",
+            "channels_last": spec.channels_last,
+            "network": "$monai_cbis.networks.place_network(@network_def, @device, @channels_last)",
             **family.components(spec),
             "preset": spec.preset_config(**spec.inference_preset_args),
             "preprocessing": "$@preset.inference()",

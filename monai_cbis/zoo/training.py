@@ -135,6 +135,7 @@ def _parameters(spec: BundleSpec, family: BundleFamily) -> dict:
             "$import monai_cbis.bundle_root",
             "$import monai_cbis.handlers",
             "$import monai_cbis.distributed",
+            "$import monai_cbis.networks",
         ],
         "bundle_root": "$monai_cbis.bundle_root.infer_bundle_root()",
         "ckpt_dir": "$@bundle_root + '/models'",
@@ -158,6 +159,7 @@ def _parameters(spec: BundleSpec, family: BundleFamily) -> dict:
         "early_stop_patience": spec.early_stop_patience,
         "num_workers": 0,
         "amp": False,
+        "channels_last": spec.channels_last,
         "resume": False,
         "skip_unreadable": False,
         "skipped": {"_target_": "monai_cbis.data.skips.SkippedItems"},
@@ -270,6 +272,10 @@ def _validate_section(spec: BundleSpec, family: BundleFamily) -> dict:
     }
 
 
+#: the network on its device, channels-last when ``channels_last`` (:func:`monai_cbis.networks.place_network`)
+_PLACED_NETWORK = "$monai_cbis.networks.place_network(@network_def, @device, @channels_last)"
+
+
 def train_config(spec: BundleSpec) -> dict:
     """``configs/train.json``: hyper-parameters on top, then ``train`` and ``validate`` sections (zoo layout)."""
     family = get_family(spec.family)
@@ -279,7 +285,7 @@ def train_config(spec: BundleSpec) -> dict:
             "val_interval": 1,
             "device": "$torch.device('cuda:0' if torch.cuda.is_available() else 'cpu')",
             "network_def": spec.network_def("@use_imagenet_pretrain"),
-            "network": "$@network_def.to(@device)",
+            "network": _PLACED_NETWORK,
             **family.components(spec),
             "preset": spec.preset_config(),
             "loss": family.loss_config(spec),
@@ -338,7 +344,7 @@ def multi_gpu_config(spec: BundleSpec) -> dict:
         "device": "$monai_cbis.distributed.ddp_device()",
         "network": {
             "_target_": "torch.nn.parallel.DistributedDataParallel",
-            "module": "$@network_def.to(@device)",
+            "module": _PLACED_NETWORK,
             "device_ids": "$monai_cbis.distributed.ddp_device_ids(@device)",
             "find_unused_parameters": spec.find_unused_parameters,
         },

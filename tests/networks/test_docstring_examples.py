@@ -6,7 +6,7 @@ import pytest
 from docstring_examples import modules_with_examples, run_examples
 
 PACKAGE = "monai_cbis.networks"
-MODULES = ["__init__", "classification", "segmentation", "weights", "detection"]
+MODULES = ["__init__", "classification", "segmentation", "weights", "detection", "placement"]
 
 
 @pytest.mark.parametrize("name", MODULES)
