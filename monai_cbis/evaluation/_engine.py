@@ -179,7 +179,7 @@ class ReportHandlerBase:
             return batch[i] if i < len(batch) else None
 
         for i, out in enumerate(outputs):
-            self._batch_item = lambda i=i: batch_item(i) or {}
+            self._batch_item = lambda i=i: batch_item(i, strict=False) or {}
             fn = item_filename(out, None, self.keys)
             if fn is None:
                 fn = item_filename(out, batch_item(i), self.keys)
