@@ -15,6 +15,8 @@ Example:
 
 from __future__ import annotations
 
+import warnings
+
 import torch
 from monai.optimizers import WarmupCosineSchedule
 from torch.optim.lr_scheduler import ReduceLROnPlateau
@@ -44,7 +46,8 @@ def lr_scheduler(
             to 0 at the end of ``epochs``, stepped per iteration).
         epochs, steps_per_epoch: the training length (``"cosine"`` only); ``steps_per_epoch`` is the train
             loader's length.
-        warmup_epochs: epochs of linear warm-up (``"cosine"`` only); 0 for none.
+        warmup_epochs: epochs of linear warm-up (``"cosine"`` only); 0 for none. One that leaves no epoch to decay
+            is shortened to ``epochs - 1``, with a warning.
         factor, patience, mode: ``ReduceLROnPlateau`` settings (``"plateau"`` only); ``mode="max"`` for a metric
             such as Dice or AUC.
 
@@ -55,11 +58,18 @@ def lr_scheduler(
         raise ValueError(f"Unsupported lr_schedule: {schedule!r}, available options are {list(LR_SCHEDULES)}.")
     if schedule == "plateau":
         return ReduceLROnPlateau(optimizer, mode=mode, factor=factor, patience=patience)
-    if epochs < 1 or steps_per_epoch < 1 or not 0 <= warmup_epochs < epochs:
+    if epochs < 1 or steps_per_epoch < 1 or warmup_epochs < 0:
         raise ValueError(
-            "the cosine schedule needs epochs >= 1, steps_per_epoch >= 1 and 0 <= warmup_epochs < epochs, got "
+            "the cosine schedule needs epochs >= 1, steps_per_epoch >= 1 and warmup_epochs >= 0, got "
             f"epochs={epochs}, steps_per_epoch={steps_per_epoch}, warmup_epochs={warmup_epochs}."
         )
+    if warmup_epochs >= epochs:  # e.g. a quick --epochs 1 run of a bundle whose default warm-up is one epoch
+        warnings.warn(
+            f"warmup_epochs={warmup_epochs} leaves no epoch to decay in {epochs}: the warm-up is shortened to "
+            f"{epochs - 1} epoch(s).",
+            stacklevel=2,
+        )
+        warmup_epochs = epochs - 1
     return WarmupCosineSchedule(
         optimizer, warmup_steps=warmup_epochs * steps_per_epoch, t_total=epochs * steps_per_epoch
     )

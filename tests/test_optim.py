@@ -44,7 +44,7 @@ def test_cosine_without_warm_up_starts_at_the_full_rate():
     "kwargs, message",
     [
         ({"schedule": "step"}, r"Unsupported lr_schedule: 'step', available options are \['plateau', 'cosine'\]"),
-        ({"schedule": "cosine", "epochs": 3, "warmup_epochs": 3}, r"0 <= warmup_epochs < epochs, got epochs=3"),
+        ({"schedule": "cosine", "epochs": 3, "warmup_epochs": -1}, r"warmup_epochs >= 0, got epochs=3"),
         ({"schedule": "cosine", "epochs": 3, "steps_per_epoch": 0}, r"steps_per_epoch=0"),
     ],
 )
@@ -61,3 +61,13 @@ def test_module_example_runs():
 
     result = doctest.testmod(monai_cbis.optim)
     assert result.attempted == 3 and result.failed == 0
+
+
+def test_a_warm_up_as_long_as_the_run_is_shortened_with_a_warning():
+    opt = _optimizer()
+    with pytest.warns(UserWarning, match=r"warmup_epochs=1 leaves no epoch to decay in 1: .* shortened to 0"):
+        sched = lr_scheduler(opt, "cosine", epochs=1, steps_per_epoch=4, warmup_epochs=1)
+    assert opt.param_groups[0]["lr"] == pytest.approx(1e-3)  # no warm-up: the full rate first
+    for _ in range(4):
+        sched.step()
+    assert opt.param_groups[0]["lr"] == pytest.approx(0.0, abs=1e-12)

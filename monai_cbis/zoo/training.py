@@ -294,7 +294,8 @@ def train_config(spec: BundleSpec) -> dict:
                 "_target_": "monai_cbis.optim.lr_scheduler",
                 "optimizer": "@optimizer",
                 "schedule": "@lr_schedule",
-                "epochs": "@epochs",
+                # the trainer's own length: MONAI Label's BundleTrainTask overrides train#trainer#max_epochs only
+                "epochs": "%train#trainer#max_epochs",
                 "steps_per_epoch": "$len(@train#dataloader)",
                 "warmup_epochs": "@warmup_epochs",
                 "factor": 0.5,
