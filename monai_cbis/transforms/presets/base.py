@@ -28,7 +28,15 @@ from monai.transforms import (
 
 from ..device import AugmentOnDeviced
 
-__all__ = ["Preset", "PresetSettings", "AUGMENT_DEFAULTS", "augment_settings", "augmentation", "float32_output"]
+__all__ = [
+    "Preset",
+    "PresetSettings",
+    "FilmWithMasksKeys",
+    "AUGMENT_DEFAULTS",
+    "augment_settings",
+    "augmentation",
+    "float32_output",
+]
 
 
 @dataclass(frozen=True)
@@ -67,6 +75,32 @@ class Preset:
         if not self._final():
             return self.deterministic
         return Compose(list(self.deterministic.transforms) + self._final())
+
+
+class FilmWithMasksKeys:
+    """The keys of a preset that reads a film and, with ``label_key``, the stack of its lesion masks, and makes the
+    lesion index map (``label_index_key``) beside the merged label: the settings of ``full_mammogram`` and
+    ``highres`` (they need ``image_key``, ``label_key`` and ``label_index_key`` attributes)."""
+
+    @property
+    def loaded_keys(self) -> list[str]:
+        """The keys read from files: the image and, with ``label_key``, the stack of its masks."""
+        return [self.image_key] + ([self.label_key] if self.label_key else [])
+
+    @property
+    def index_key(self) -> str | None:
+        """The lesion index map's key, or None when the preset makes none."""
+        return self.label_index_key if self.label_key else None
+
+    @property
+    def keys(self) -> list[str]:
+        """Every key of the output: :attr:`loaded_keys`, then the index map's."""
+        return self.loaded_keys + ([self.index_key] if self.index_key else [])
+
+    @property
+    def modes(self) -> list[str]:
+        """The interpolation of each of :attr:`keys`."""
+        return ["bilinear"] + ["nearest"] * (len(self.keys) - 1)
 
 
 @dataclass(frozen=True)

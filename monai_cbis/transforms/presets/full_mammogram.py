@@ -29,13 +29,13 @@ from ..intensity import CLAHEd, MedianFilterd
 from ..io import LoadMammogramd
 from ..masks import MergeMasksd
 from ..spatial import FastResized, FlipToLeftd
-from .base import Preset, PresetSettings, augmentation, float32_output
+from .base import FilmWithMasksKeys, Preset, PresetSettings, augmentation, float32_output
 
 __all__ = ["FullMammogramSettings", "full_mammogram_transforms"]
 
 
 @dataclass(frozen=True)
-class FullMammogramSettings(PresetSettings):
+class FullMammogramSettings(FilmWithMasksKeys, PresetSettings):
     """The settings of :func:`full_mammogram_transforms`, for image-level items (``image`` + list of ``label``
     masks).
 
@@ -77,26 +77,6 @@ class FullMammogramSettings(PresetSettings):
     augment_device: str | None = None
 
     name: ClassVar[str] = "full_mammogram"
-
-    @property
-    def loaded_keys(self) -> list[str]:
-        """The keys read from files: the image and, with ``label_key``, the stack of its masks."""
-        return [self.image_key] + ([self.label_key] if self.label_key else [])
-
-    @property
-    def index_key(self) -> str | None:
-        """The lesion index map's key, or None when the preset makes none."""
-        return self.label_index_key if self.label_key else None
-
-    @property
-    def keys(self) -> list[str]:
-        """Every key of the output: :attr:`loaded_keys`, then the index map's."""
-        return self.loaded_keys + ([self.index_key] if self.index_key else [])
-
-    @property
-    def modes(self) -> list[str]:
-        """The interpolation of each of :attr:`keys`."""
-        return ["bilinear"] + ["nearest"] * (len(self.keys) - 1)
 
     def deterministic_transforms(self) -> list:
         keys, image_key, loaded = self.keys, self.image_key, self.loaded_keys

@@ -37,13 +37,13 @@ from ..intensity import CLAHEd
 from ..io import LoadMammogramd
 from ..masks import MergeMasksd
 from ..spatial import FastResized, FlipToLeftd
-from .base import Preset, PresetSettings, augmentation, float32_output
+from .base import FilmWithMasksKeys, Preset, PresetSettings, augmentation, float32_output
 
 __all__ = ["HighresSettings", "highres_transforms"]
 
 
 @dataclass(frozen=True)
-class HighresSettings(PresetSettings):
+class HighresSettings(FilmWithMasksKeys, PresetSettings):
     """The settings of :func:`highres_transforms`, for image-level items (``image`` + list of ``label`` masks +
     ``laterality``).
 
@@ -102,26 +102,6 @@ class HighresSettings(PresetSettings):
             raise ValueError(f"num_samples must be at least 1, got {self.num_samples}.")
         if min(self.pos, self.neg) < 0 or self.pos + self.neg == 0:
             raise ValueError(f"pos and neg must be non-negative and not both zero, got pos={self.pos}, neg={self.neg}.")
-
-    @property
-    def loaded_keys(self) -> list[str]:
-        """The keys read from files: the image and, with ``label_key``, the stack of its masks."""
-        return [self.image_key] + ([self.label_key] if self.label_key else [])
-
-    @property
-    def index_key(self) -> str | None:
-        """The lesion index map's key, or None when the preset makes none."""
-        return self.label_index_key if self.label_key else None
-
-    @property
-    def keys(self) -> list[str]:
-        """Every key of the output: :attr:`loaded_keys`, then the index map's."""
-        return self.loaded_keys + ([self.index_key] if self.index_key else [])
-
-    @property
-    def modes(self) -> list[str]:
-        """The interpolation of each of :attr:`keys`."""
-        return ["bilinear"] + ["nearest"] * (len(self.keys) - 1)
 
     def deterministic_transforms(self) -> list:
         keys, img, loaded = self.keys, self.image_key, self.loaded_keys
