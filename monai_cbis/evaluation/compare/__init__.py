@@ -27,7 +27,7 @@ from __future__ import annotations
 from ..references import deprecated_table, paper_reference
 from .chart import render_figure
 from .collect import KINDS, LESION_KEYS, SCORE_KEYS, ReportEntry, ReportError, collect_reports, read_report
-from .rows import comparison_rows
+from .rows import comparison_rows, mixed_geometries
 from .table import render_json, render_markdown
 from .write import comparison_figure, comparison_markdown, write_comparison
 
@@ -43,6 +43,7 @@ __all__ = [
     "read_report",
     "collect_reports",
     "comparison_rows",
+    "mixed_geometries",
     "render_markdown",
     "render_json",
     "render_figure",

@@ -18,6 +18,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from ..references import KINDS
+from .rows import UNKNOWN_GEOMETRY
 
 __all__ = ["NO_REPORTS", "render_figure"]
 
@@ -87,6 +88,14 @@ def _panel_rows(rows: Mapping[str, Sequence[Mapping]]) -> list[tuple[str, list]]
     return panels + ([("lesion", lesion)] if lesion else [])
 
 
+def _tick_labels(rs: Sequence[Mapping]) -> list[str]:
+    """The rows' labels; each with its geometry below it when the panel's rows were scored at different ones."""
+    geometries = [r.get("geometry") or UNKNOWN_GEOMETRY for r in rs]
+    if len(set(geometries)) < 2:
+        return [r["label"] for r in rs]
+    return [f"{r['label']}\n({g} geometry)" for r, g in zip(rs, geometries, strict=True)]
+
+
 def render_figure(rows: Mapping[str, Sequence[Mapping]], dpi: int = 100) -> Figure:
     """Grouped bars per model: this run's headline scores next to the published figure (hatched).
 
@@ -94,7 +103,7 @@ def render_figure(rows: Mapping[str, Sequence[Mapping]], dpi: int = 100) -> Figu
     B with the first). Classification panel: accuracy, majority-class baseline, published accuracy (pretrained).
     Lesion-level panel (segmenters with a lesion level, and detectors): FROC mean sensitivity, sensitivity at 1
     false positive per image, mAP@0.5, and a detector's published mAP@0.5. One panel each, stacked; the width grows
-    with the number of models.
+    with the number of models. When a panel's rows were scored at different geometries, each label names its own.
 
     Args:
         rows: ``{"segmentation": [...], "classification": [...], "detection": [...]}`` from
@@ -118,5 +127,5 @@ def render_figure(rows: Mapping[str, Sequence[Mapping]], dpi: int = 100) -> Figu
         papers = [r["paper"] if v is not None else None for r, v in zip(rs, published, strict=True)]
         prefixes = [f"{p['paper']} " if p else None for p in papers]  # a figure the paper lacks stays blank
         series.append((published_label, published, "#d9d9d9", "//", prefixes))
-        _bars(ax, [r["label"] for r in rs], series, title)
+        _bars(ax, _tick_labels(rs), series, title)
     return fig

@@ -58,6 +58,11 @@ SCORE_KEYS = {
 }
 
 
+#: The folders of a bundle whose reports a bundle path stands for: its evaluation, then its evaluation on whole
+#: films (a crop-trained segmenter's ``evaluate_films.json``).
+BUNDLE_EVAL_DIRS = ("eval", "eval_films")
+
+
 class ReportError(ValueError):
     """A ``metrics.json`` that cannot be read or is not a report of this project (the message names the file)."""
 
@@ -194,11 +199,16 @@ def _metrics_files(path: str | os.PathLike) -> list[str]:
     direct = os.path.join(p, "metrics.json")
     if os.path.isfile(direct):
         return [direct]
-    found = sorted(glob.glob(os.path.join(glob.escape(p), "eval", "**", "metrics.json"), recursive=True))
+    found = [
+        f
+        for folder in BUNDLE_EVAL_DIRS
+        for f in sorted(glob.glob(os.path.join(glob.escape(p), folder, "**", "metrics.json"), recursive=True))
+    ]
     if not found:
+        looked = " or ".join(os.path.join(p, d, "**", "metrics.json") for d in BUNDLE_EVAL_DIRS)
         raise FileNotFoundError(
             f"No metrics.json for {os.fspath(path)}: looked for {direct} (an evaluation folder) and "
-            f"{os.path.join(p, 'eval', '**', 'metrics.json')} (a bundle folder whose evaluation has run)."
+            f"{looked} (a bundle folder whose evaluation has run)."
         )
     return found
 
@@ -208,7 +218,8 @@ def collect_reports(paths: Iterable[str | os.PathLike]) -> list[ReportEntry]:
 
     Args:
         paths: each an evaluation folder holding ``metrics.json``, a bundle folder (every
-            ``<bundle>/eval/**/metrics.json``, sorted), or a ``metrics.json`` file.
+            ``<bundle>/eval/**/metrics.json``, sorted, then every ``<bundle>/eval_films/**/metrics.json``), or a
+            ``metrics.json`` file.
 
     Returns:
         one :class:`ReportEntry` per report.

@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 
 from ..references import KINDS
 from .collect import LESION_KEYS, SCORE_KEYS
+from .rows import lesion_level_rows, mixed_geometries
 
 __all__ = ["NOTES", "render_markdown", "render_json"]
 
@@ -68,8 +69,21 @@ _LESION_NOTE = (
     "positives per image; images without lesions count their false marks. mAP through MONAI's COCOMetric, one "
     "lesion class. The *published reference* column holds figures from other models, data and splits (see each)."
 )
+_GEOMETRY_NOTE = (
+    "*geometry*: the pixels a segmenter's or detector's scores were computed on (metrics.json's geometry): "
+    "*working*, the bundle's own grid (224 x 224 for paper A, the downsampled breast crop for unet_highres), or "
+    "*original*, the film's own pixels (the evaluate config's --eval_geometry original); - : not recorded (reports "
+    "written before it was, and detectors). Scores of different geometries are not comparable: a lesion lost on a "
+    "coarse working grid counts as missed there and as found on the film."
+)
 #: The notes under the tables (Markdown emphasis), also written, plain, as ``note`` in ``comparison.json``.
-NOTES = {"paper": _PAPER_NOTE, "segmentation": _SEG_NOTE, "classification": _CLS_NOTE, "detection": _LESION_NOTE}
+NOTES = {
+    "paper": _PAPER_NOTE,
+    "geometry": _GEOMETRY_NOTE,
+    "segmentation": _SEG_NOTE,
+    "classification": _CLS_NOTE,
+    "detection": _LESION_NOTE,
+}
 
 # Per kind: the table's section title and the titles of the paper columns after the scores.
 _PAPER_COLUMNS = {
@@ -90,6 +104,22 @@ def _num(v) -> str:
     if v is None or (isinstance(v, float) and not math.isfinite(v)):
         return "n/a"
     return str(v) if isinstance(v, int) else f"{v:.4f}"
+
+
+def _geometry_cell(row: Mapping) -> str:
+    return row.get("geometry") or "-"
+
+
+def _mix_warning(table: str, mix: Mapping[str, Sequence[str]] | None) -> list[str]:
+    """The warning line under a table whose rows were scored at different geometries (nothing when they agree)."""
+    if not mix:
+        return []
+    groups = "; ".join(f"{geometry}: {', '.join(labels)}" for geometry, labels in mix.items())
+    return [
+        "",
+        f"**Warning: the {table} table mixes geometries** ({groups}). Its scores were computed on different pixels "
+        "and are not comparable row to row; evaluate every model with --eval_geometry original to compare them.",
+    ]
 
 
 def _cell(text) -> str:
@@ -125,18 +155,17 @@ def _lesion_paper_cells(kind: str, p: Mapping | None) -> list[str]:
 
 def _lesion_table(rows: Mapping[str, Sequence[Mapping]]) -> list[str]:
     """Segmenters with a lesion level, then detectors: the lesion-level scores and the detectors' anchors."""
-    pairs = [
-        (k, r) for k in ("segmentation", "detection") for r in rows.get(k, ()) if r.get(LESION_KEYS[0]) is not None
-    ]
+    pairs = lesion_level_rows(rows)
     if not pairs:
         return []
-    header = ["model", "kind", "n images", *(_TITLES[k] for k in LESION_KEYS), *_LESION_PAPER, "source"]
+    header = ["model", "kind", "geometry", "n images", *(_TITLES[k] for k in LESION_KEYS), *_LESION_PAPER, "source"]
     body = [
-        [r["label"], k, _num(r.get("n_images"))] + [_num(r.get(key)) for key in LESION_KEYS]
+        [r["label"], k, _geometry_cell(r), _num(r.get("n_images"))] + [_num(r.get(key)) for key in LESION_KEYS]
         + _lesion_paper_cells(k, r["paper"]) + [r["source"]]
         for k, r in pairs
     ]  # fmt: skip
-    return ["", f"## {_LESION_TITLE}", "", *_table(header, body), "", _LESION_NOTE]
+    warning = _mix_warning("lesion-level", mixed_geometries(rows)["lesion_level"])
+    return ["", f"## {_LESION_TITLE}", "", *_table(header, body), *warning, "", _LESION_NOTE]
 
 
 def _score_cell(row: Mapping, key: str) -> str:
@@ -150,17 +179,20 @@ def _kind_table(kind: str, rows: Sequence[Mapping]) -> list[str]:
     # pixel accuracy only when some report has it (older segmentation reports do not)
     keys = [k for k in SCORE_KEYS[kind] if k != "pixel_accuracy" or any(r[k] is not None for r in rows)]
     with_data = any(r["data"] for r in rows)
-    header = ["model"] + (["data"] if with_data else []) + [_TITLES[k] for k in keys]
-    header += [*_PAPER_COLUMNS[kind][1], "source"]
+    geometry = kind != "classification"
+    header = ["model"] + (["data"] if with_data else []) + (["geometry"] if geometry else [])
+    header += [_TITLES[k] for k in keys] + [*_PAPER_COLUMNS[kind][1], "source"]
     body = [
         [r["label"]]
         + ([r["data"] or ""] if with_data else [])
+        + ([_geometry_cell(r)] if geometry else [])
         + [_score_cell(r, k) for k in keys]
         + _paper_cells(kind, r["paper"])
         + [r["source"]]
         for r in rows
     ]
-    return _table(header, body)
+    warning = _mix_warning(kind, mixed_geometries({kind: rows})[kind]) if geometry else []
+    return _table(header, body) + warning
 
 
 def render_markdown(rows: Mapping[str, Sequence[Mapping]]) -> str:
@@ -178,6 +210,8 @@ def render_markdown(rows: Mapping[str, Sequence[Mapping]]) -> str:
         # Model comparison
     """
     lines = ["# Model comparison", "", _HEADER, "", _PAPER_NOTE]
+    if rows.get("segmentation") or rows.get("detection"):
+        lines += ["", _GEOMETRY_NOTE]
     for kind in _PAPER_COLUMNS:
         if rows.get(kind):
             lines += ["", f"## {_PAPER_COLUMNS[kind][0]}", "", *_kind_table(kind, rows[kind]), "", NOTES[kind]]
@@ -188,16 +222,19 @@ def render_markdown(rows: Mapping[str, Sequence[Mapping]]) -> str:
 
 
 def render_json(rows: Mapping[str, Sequence[Mapping]], files: Mapping[str, str]) -> dict:
-    """The document of ``comparison.json``: ``note`` and ``number_format``, the rows per kind, and ``files``.
+    """The document of ``comparison.json``: ``note`` and ``number_format``, the rows per kind, ``mixed_geometry``
+    (:func:`~.rows.mixed_geometries`: per table, None or the rows' labels by geometry when they differ) and
+    ``files``.
 
     Example:
         >>> doc = render_json({"segmentation": [], "classification": []}, {"markdown": "comparison.md"})
         >>> list(doc)
-        ['note', 'number_format', 'segmentation', 'classification', 'detection', 'files']
+        ['note', 'number_format', 'segmentation', 'classification', 'detection', 'mixed_geometry', 'files']
     """
     return {
-        "note": " ".join(NOTES[k] for k in ("paper", *KINDS)).replace("*", ""),
+        "note": " ".join(NOTES[k] for k in ("paper", "geometry", *KINDS)).replace("*", ""),
         "number_format": "fractions in [0, 1]; the Markdown rounds to 4 decimals, this file does not",
         **{kind: list(rows.get(kind, [])) for kind in KINDS},
+        "mixed_geometry": mixed_geometries(rows),
         "files": dict(files),
     }
