@@ -5,7 +5,8 @@ sampler and loss), with Adam at the bundle's learning rate and the same batches:
 films with their boxes (``no_collation``, as the bundle's loader gives them), held in memory so that data loading is
 identical and cheap. The bundle side is the ``DetectionTrainer`` that ``configs/train.json`` builds, with all its
 handlers attached; only iterations are timed (from the end of warm-up to the last one), not the end-of-epoch
-validation. Bundle and plain loop alternate ``--rounds`` times and the best round of each is compared.
+validation. Bundle and plain loop alternate ``--rounds`` times, each going first in every other round (so neither
+always pays for the other's warm state); the best round of each is compared and the medians printed.
 
     python benchmarks/detection_train_step.py            # long side 256, batch 4
     python benchmarks/detection_train_step.py --quick    # long side 64, few iterations (CI)
@@ -14,7 +15,9 @@ validation. Bundle and plain loop alternate ``--rounds`` times and the best roun
 from __future__ import annotations
 
 import argparse
+import functools
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -96,17 +99,22 @@ def main(argv: list[str] | None = None) -> int:
             wf = _workflow(root, os.path.join(tmp, f"bundle{r}"), a.long_side, a.batch_size, device)
             batches = batches or _batches(wf, a.batch_size, warmup + a.iterations)
             images = a.batch_size * a.iterations
-            bundle.append(images / _bundle(wf, batches, warmup, device))
             # a fresh detector of the same definition (network, anchors, matcher, sampler) for the plain loop
             fresh = _workflow(root, os.path.join(tmp, f"plain{r}"), a.long_side, a.batch_size, device)
             detector = fresh.parser.get_parsed_content("detector")
             detector.network.to(device)
             opt = torch.optim.Adam(detector.network.parameters(), lr=fresh.parser.get_parsed_content("learning_rate"))
-            plain.append(images / _plain(detector, opt, batches, warmup, device))
+            sides = [
+                (bundle, functools.partial(_bundle, wf, batches, warmup, device)),
+                (plain, functools.partial(_plain, detector, opt, batches, warmup, device)),
+            ]
+            for rates, run in sides if r % 2 == 0 else sides[::-1]:  # alternate which side runs first
+                rates.append(images / run())
     print(f"device {device}, long side {a.long_side}, batch {a.batch_size}, {a.iterations} timed iterations, "
           f"best of {a.rounds} rounds")  # fmt: skip
-    print(f"plain PyTorch loop: {max(plain):.2f} images/s   (rounds: {', '.join(f'{v:.2f}' for v in plain)})")
-    print(f"bundle trainer:     {max(bundle):.2f} images/s   (rounds: {', '.join(f'{v:.2f}' for v in bundle)})")
+    for name, rates in (("plain PyTorch loop", plain), ("bundle trainer", bundle)):
+        rounds = ", ".join(f"{v:.2f}" for v in rates)
+        print(f"{name + ':':20s}{max(rates):.2f} images/s, median {statistics.median(rates):.2f}   (rounds: {rounds})")
     ratio = max(bundle) / max(plain)
     print(f"ratio bundle/plain: {ratio:.3f} (target >= 0.95: {'met' if ratio >= 0.95 else 'NOT met'})")
     return 0
