@@ -12,6 +12,7 @@ from .boxes import MaskToBox, MaskToBoxd
 from .breast_gate import GateBoxesByBreastd, GateByBreast, GateByBreastd, boxes_in_breast, breast_box, breast_mask
 from .cache import AtomicPersistentDataset, cached_dataset, item_fingerprint, transform_fingerprint
 from .crop import CropBreast, CropBreastd, CropByROI, CropByROId, TrimBorder, TrimBorderd
+from .crop_scale import film_scale
 from .device import AugmentOnDeviced
 from .film_geometry import GEOMETRIES, FilmMasks, FilmMasksd, ThresholdToKeyd
 from .intensity import CLAHE, CLAHEd, MedianFilter, MedianFilterd
@@ -108,4 +109,5 @@ __all__ = [
     "readable_items",
     "box_items",
     "item_files",
+    "film_scale",
 ]

@@ -9,7 +9,7 @@ PACKAGE = "monai_cbis.transforms"
 MODULES = ["views", "checks", "resample", "io", "masks", "intensity", "crop", "spatial", "boxes", "cache", "labels"]
 MODULES += ["meta", "lesion_crop", "presets.base", "presets.full_mammogram", "presets.roi_crop", "presets.registry"]
 MODULES += ["presets.lesion_classification", "readable", "lesion_boxes", "presets.detection", "breast_gate", "device"]
-MODULES += ["presets.highres", "film_geometry"]
+MODULES += ["presets.highres", "film_geometry", "crop_scale"]
 
 
 @pytest.mark.parametrize("name", MODULES)
