@@ -104,6 +104,7 @@ class SegmentationReportHandler(OverlayReportBase):
             the post-processing, the batch. Where an item has it, each of the image's masks is one ground-truth
             lesion with its own CSV row (two touching masks stay two lesions); without it (None, or an item that
             lacks the key) the lesions are the connected components of the label.
+        extra_fields: more entries for ``metrics.json`` as given (the whole-film evaluation's ``film_scale``).
 
     Example:
         >>> handler = SegmentationReportHandler("./eval/segmentation", num_overlays=8, overlay_selection="worst")
@@ -139,10 +140,11 @@ class SegmentationReportHandler(OverlayReportBase):
         seed: int = 0,
         index_key: str | None = "label_index",
         geometry: str = "working",
+        extra_fields: Mapping | None = None,
     ) -> None:
         if geometry not in GEOMETRIES:
             raise ValueError(f"Unsupported geometry: {geometry!r}, available options are {list(GEOMETRIES)}.")
-        self.geometry = geometry
+        self.geometry, self.extra_fields = geometry, dict(extra_fields or {})
         self._overlay_settings(num_overlays, overlay_selection, panel_px, transpose_for_display)
         self.threshold = float(threshold)
         self.image_key, self.label_key, self.pred_key = image_key, label_key, pred_key
@@ -241,7 +243,7 @@ class SegmentationReportHandler(OverlayReportBase):
         removed = total_removed(r["breast_gate"] for r in rows)
         if removed is not None:
             summary["breast_gate"] = removed
-        summary.update({"geometry": self.geometry, "epoch": engine.state.epoch, "files": files})
+        summary.update({"geometry": self.geometry, **self.extra_fields, "epoch": engine.state.epoch, "files": files})
         if self.model_name is not None:
             summary = {"model": self.model_name, **summary}
         write_json(summary, os.path.join(self.output_dir, "metrics.json"))

@@ -1,8 +1,9 @@
 """Render, write and check the bundle folders from :data:`~monai_cbis.zoo.specs.SPECS`.
 
-Generated per bundle: ``configs/{train,evaluate,inference,multi_gpu_train,metadata}.json``,
-``configs/logging.conf``, ``LICENSE`` and ``docs/data_license.txt``. Each bundle's ``docs/README.md`` is written by
-hand (it holds that bundle's measured figures) and is only checked for presence. ``metadata.json`` is compared with
+Generated per bundle: ``configs/{train,evaluate,inference,multi_gpu_train,metadata}.json`` (and
+``configs/evaluate_films.json`` where it applies), ``configs/logging.conf``, ``LICENSE`` and
+``docs/data_license.txt``. Each bundle's ``docs/README.md`` is written by hand (it holds that bundle's measured
+figures) and is only checked for presence. ``metadata.json`` is compared with
 the package versions it already records (:mod:`~monai_cbis.zoo.versions`): installed versions alone are no drift.
 
 Example:
@@ -39,8 +40,10 @@ def _dump(cfg: dict) -> str:
 
 
 def render_bundle(spec: BundleSpec) -> dict[str, str]:
-    """``{relative path: file text}`` of every generated file of one bundle."""
-    files = {rel: _dump(make(spec)) for rel, make in CONFIG_FILES.items()}
+    """``{relative path: file text}`` of every generated file of one bundle (a template that returns None for it
+    writes no file)."""
+    configs = {rel: make(spec) for rel, make in CONFIG_FILES.items()}
+    files = {rel: _dump(cfg) for rel, cfg in configs.items() if cfg is not None}
     static = resources.files("monai_cbis.zoo") / "static"
     for name, rel in STATIC_FILES.items():
         files[rel] = (static / name).read_text(encoding="utf-8")

@@ -48,6 +48,9 @@ class ItemLevel:
         lesion_match_by: how an evaluated item is tied to its CSV rows in a lesion-level report: ``"image"`` (all
             rows of its film) or ``"label"`` (its label file is one row's mask), see
             :class:`monai_cbis.evaluation.lesion_attributes.LesionAttributes`.
+        films: the level of the whole films these items are cut from (``"image"`` for lesion crops), where a
+            family with a ``film_inferer`` also evaluates its network on those films (``evaluate_films.json``,
+            :mod:`monai_cbis.zoo.films`); None: the items are whole films already.
     """
 
     name: str
@@ -60,6 +63,7 @@ class ItemLevel:
     lesion_match_by: str = "image"
     breast_gate: bool = False
     film_geometry: bool = False
+    films: str | None = None
 
 
 def _split_args(split_params: bool) -> dict:
@@ -126,6 +130,7 @@ ABNORMALITY = ItemLevel(
     output_root="$monai_cbis.data.inference_inputs.lesion_inference_root(@dataset_dir, @datalist)",
     output_name_key="mask",
     lesion_match_by="label",
+    films="image",
 )
 
 #: level name -> level; the names are those of :data:`monai_cbis.data.datalist.LEVELS`.

@@ -10,9 +10,21 @@ if TYPE_CHECKING:
     from ..levels import ItemLevel
     from ..specs import BundleSpec
 
-__all__ = ["BundleFamily", "lesion_rows_config", "PRED_LABEL"]
+__all__ = ["BundleFamily", "lesion_rows_config", "sliding_window", "PRED_LABEL"]
 
 PRED_LABEL = "$monai.handlers.from_engine(['pred', 'label'])"
+
+
+def sliding_window(roi_size: str) -> dict:
+    """MONAI's ``SlidingWindowInferer`` over a whole film with windows of ``roi_size`` (a reference) and the
+    window batch, overlap and blending as the parameters ``sw_batch_size``, ``sw_overlap`` and ``sw_mode``."""
+    return {
+        "_target_": "SlidingWindowInferer",
+        "roi_size": roi_size,
+        "sw_batch_size": "@sw_batch_size",
+        "overlap": "@sw_overlap",
+        "mode": "@sw_mode",
+    }
 
 
 def _square_size(spec: BundleSpec) -> dict:
@@ -81,6 +93,9 @@ class BundleFamily:
             otherwise); ``evaluate.json`` adds them, the ``eval_geometry`` parameter (default ``"working"``) and the
             report handler's ``geometry`` where the item level is whole films (``ItemLevel.film_geometry``). None:
             the family scores at its working grid only.
+        film_inferer: the inferer that runs a network trained on crops over whole films (``evaluate_films.json``,
+            where the bundle's item level is cut from films: ``ItemLevel.films``); None: the family has no
+            whole-film evaluation of crop-trained networks.
         report_kind: the kind of report its report handler writes (:data:`monai_cbis.evaluation.references.KINDS`)
             when it is not the family's name (a patch-trained segmenter writes a segmentation report); see
             :attr:`kind`.
@@ -117,6 +132,7 @@ class BundleFamily:
     breast_gate: dict | None = None
     report_kind: str | None = None
     original_geometry: Callable[[BundleSpec], list[dict]] | None = None
+    film_inferer: Mapping[str, object] | None = None
 
     def __post_init__(self):
         if not self.metrics:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING
 
+from .base import sliding_window
 from .segmentation import SEGMENTATION
 
 if TYPE_CHECKING:
@@ -21,13 +22,7 @@ if TYPE_CHECKING:
 __all__ = ["PATCH_SEGMENTATION", "SLIDING_WINDOW"]
 
 #: Validation, evaluation and inference: windows of the training patch over the whole working film.
-SLIDING_WINDOW = {
-    "_target_": "SlidingWindowInferer",
-    "roi_size": "@patch_size",
-    "sw_batch_size": "@sw_batch_size",
-    "overlap": "@sw_overlap",
-    "mode": "@sw_mode",
-}
+SLIDING_WINDOW = sliding_window("@patch_size")
 
 
 def _patch_params(spec: BundleSpec) -> dict:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .base import PRED_LABEL, BundleFamily, lesion_rows_config
+from .base import PRED_LABEL, BundleFamily, lesion_rows_config, sliding_window
 
 if TYPE_CHECKING:
     from ..levels import ItemLevel
@@ -129,7 +129,8 @@ def _segmentation_output(spec: BundleSpec) -> dict:
 
 #: Binary lesion masks: Dice (key metric) and IoU incl. background on thresholded sigmoid outputs. The probabilities
 #: are kept in ``pred_prob`` before the threshold: the report scores each predicted component with them (lesion
-#: level: FROC, mAP, breakdown by lesion).
+#: level: FROC, mAP, breakdown by lesion). A network trained on crops runs over whole films with windows of its
+#: ``image_size`` (``evaluate_films.json``).
 SEGMENTATION = BundleFamily(
     name="segmentation",
     metrics={
@@ -160,4 +161,5 @@ SEGMENTATION = BundleFamily(
         "allow_missing_keys": True,
     },
     original_geometry=_original_geometry,
+    film_inferer=sliding_window("@image_size"),
 )
