@@ -13,6 +13,7 @@ from scratch import scratch_dir
 from monai_cbis.data import make_synthetic_cbis, read_header
 from monai_cbis.data.items import lesion_items
 from monai_cbis.evaluation.compare import collect_reports, comparison_rows
+from monai_cbis.evaluation.compare.rows import lesion_level_rows
 from monai_cbis.transforms import get_preset
 from monai_cbis.transforms.crop_scale import crop_scales, downsample_from_scales
 
@@ -70,7 +71,11 @@ def test_evaluate_films_scores_whole_films_at_the_training_scale(trained):
     # `report` on the bundle folder: the crop evaluation and the whole-film one, two rows
     entries = collect_reports([env["bundle_root"]])
     assert [e.model for e in entries] == ["unet_roi", "unet_roi (whole films)"]
-    seg = {r["model"]: r for r in comparison_rows(entries)["segmentation"]}
+    rows_by_kind = comparison_rows(entries)
+    seg = {r["model"]: r for r in rows_by_kind["segmentation"]}
     assert set(seg) == {"unet_roi", "unet_roi (whole films)"}
+    assert {r["model"] for _, r in lesion_level_rows(rows_by_kind)} == set(seg)  # both in the lesion-level table
+    assert seg["unet_roi (whole films)"]["froc_mean_sensitivity"] == metrics["froc_mean_sensitivity"]
+    assert seg["unet_roi"]["paper"] is not None and seg["unet_roi (whole films)"]["paper"] is None  # crops' figures
     with open(os.path.join(env["bundle_root"], "eval", "metrics.json")) as f:
         assert json.load(f)["lesion_level"]["n_lesions"] == len(lesions)  # the same lesions, crop by crop
