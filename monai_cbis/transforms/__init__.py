@@ -41,6 +41,7 @@ from .presets import (
     preset_compose,
     roi_crop_transforms,
 )
+from .pixel_spacing import ResizeToSpacing, ResizeToSpacingd, film_spacing_mm
 from .readable import item_files, readable_items
 from .spatial import FastResize, FastResized, FlipToLeft, FlipToLeftd
 
@@ -74,6 +75,9 @@ __all__ = [
     "FlipToLeftd",
     "FastResize",
     "FastResized",
+    "ResizeToSpacing",
+    "ResizeToSpacingd",
+    "film_spacing_mm",
     "MaskToBox",
     "MaskToBoxd",
     "GateByBreast",

@@ -236,18 +236,23 @@ class FastResize(InvertibleTransform, Transform):
         self.inverse_mode = inverse_mode
 
     def __call__(self, img: torch.Tensor | np.ndarray) -> torch.Tensor:
+        return self.resize(img, self.output_size(spatial_shape(img)))
+
+    def resize(self, img: torch.Tensor | np.ndarray, size: Sequence[int], extra_info: dict | None = None):
+        """``img`` resized to ``size`` ``(W, H)``, recorded for ``inverse`` (with ``extra_info`` beside the mode):
+        what ``__call__`` does once it has the size; subclasses that find the size elsewhere call it."""
         img_t = convert_to_tensor(img, track_meta=get_track_meta())
         a = to_numpy(img_t)
         if a.ndim != 3:
             raise ValueError(f"FastResize expects a channel-first 2-D image (C, W, H), got shape {tuple(a.shape)}.")
         orig = spatial_shape(img_t)
-        size = self.output_size(orig)
+        size = tuple(int(s) for s in size)
         out = np.stack([resample_2d(a[c], size) for c in range(a.shape[0])])
         meta = TraceableTransform.track_transform_meta(
             img_t,
             sp_size=size,
             affine=scale_affine(orig, size),
-            extra_info={"mode": self.inverse_mode},
+            extra_info={**(extra_info or {}), "mode": self.inverse_mode},
             orig_size=orig,
             transform_info=self.get_transform_info(),
         )

@@ -10,6 +10,7 @@ MODULES = ["views", "checks", "resample", "io", "masks", "intensity", "crop", "s
 MODULES += ["meta", "lesion_crop", "presets.base", "presets.full_mammogram", "presets.roi_crop", "presets.registry"]
 MODULES += ["presets.lesion_classification", "readable", "lesion_boxes", "presets.detection", "breast_gate", "device"]
 MODULES += ["presets.highres", "film_geometry", "crop_scale"]
+MODULES += ["pixel_spacing"]
 
 
 @pytest.mark.parametrize("name", MODULES)

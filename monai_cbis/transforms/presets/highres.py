@@ -8,7 +8,13 @@ Order and why:
    pixels): the empty background would be most of every patch otherwise;
 3. divide every side by ``downsample`` (aspect kept: :class:`~monai_cbis.transforms.FastResized` with
    ``size_mode="downsample"``, area averaging straight from uint16); 4 makes a real 5000 x 3000 film about
-   1250 x 750; the synthetic demo's films are about 8 times smaller, so the CPU demo keeps them whole (1);
+   1250 x 750; the synthetic demo's films are about 8 times smaller, so the CPU demo keeps them whole (1). Or, with
+   ``target_spacing_mm``, resize each film from its own pixel size to that one
+   (:class:`~monai_cbis.transforms.ResizeToSpacingd`, the film's spacing sizing its masks too: films scanned at
+   different resolutions meet on one grid in mm; 0.2 mm makes a real 50 um film about 1250 x 750).
+   ``target_spacing_mm`` takes precedence: ``downsample`` is then not used. A film without a usable spacing is an
+   error naming it, unless ``fallback_spacing_mm`` gives the pixel size to assume (logged per film; see
+   :mod:`monai_cbis.transforms.pixel_spacing`);
 4. merge the masks (a resized mask is lesion where it covers half a pixel; beside the merged label, an index map
    keeps which mask each pixel came from, for the lesion-level evaluation, as the full-mammogram preset does), flip
    to the left, CLAHE, float32.
@@ -36,6 +42,7 @@ from ..crop import CropBreastd, TrimBorderd
 from ..intensity import CLAHEd
 from ..io import LoadMammogramd
 from ..masks import MergeMasksd
+from ..pixel_spacing import ResizeToSpacingd
 from ..spatial import FastResized, FlipToLeftd
 from .base import FilmWithMasksKeys, Preset, PresetSettings, augmentation, float32_output
 
@@ -49,7 +56,12 @@ class HighresSettings(FilmWithMasksKeys, PresetSettings):
 
     Args:
         downsample: every side of the breast crop is divided by this int (4 on a GPU: about 1250 x 750 for a real
-            film; 1 keeps the film's own pixels).
+            film; 1 keeps the film's own pixels). Not used when ``target_spacing_mm`` is given.
+        target_spacing_mm: the working grid's pixel size in mm, each film resized from its own
+            (``PixelSpacing`` / ``ImagerPixelSpacing``) instead of by ``downsample``; None (the default) uses
+            ``downsample``.
+        fallback_spacing_mm: with ``target_spacing_mm``, the original pixel size in mm to assume for a film without
+            a usable spacing (each such film is logged); None: such a film is an error naming it.
         patch_size: ``(W, H)`` of a training patch (and the sliding window's ``roi_size``); sides divisible by 32
             for the U-Net encoders (512 x 512 on a GPU).
         num_samples: patches drawn per film and epoch (a batch holds ``batch_size * num_samples`` patches).
@@ -68,8 +80,9 @@ class HighresSettings(FilmWithMasksKeys, PresetSettings):
             :data:`~monai_cbis.transforms.presets.base.AUGMENT_DEFAULTS`).
 
     Raises:
-        ValueError: ``downsample`` below 1, a ``patch_size`` that is not two positive sides, ``num_samples`` below
-            1, or ``pos`` / ``neg`` negative or both zero.
+        ValueError: ``downsample`` below 1, a ``target_spacing_mm`` or ``fallback_spacing_mm`` that is not a
+            positive number, ``fallback_spacing_mm`` without ``target_spacing_mm``, a ``patch_size`` that is not two
+            positive sides, ``num_samples`` below 1, or ``pos`` / ``neg`` negative or both zero.
     """
 
     downsample: int = 4
@@ -87,6 +100,8 @@ class HighresSettings(FilmWithMasksKeys, PresetSettings):
     tile_grid_size: int | Sequence[int] = 8
     out_channels: int = 1
     augment: dict | None = None
+    target_spacing_mm: float | None = None
+    fallback_spacing_mm: float | None = None
 
     name: ClassVar[str] = "highres"
 
@@ -96,6 +111,13 @@ class HighresSettings(FilmWithMasksKeys, PresetSettings):
             raise ValueError(
                 f"downsample must be an int of at least 1 (1 keeps the film's pixels), got {self.downsample}."
             )
+        if self.fallback_spacing_mm is not None and self.target_spacing_mm is None:
+            raise ValueError(
+                f"fallback_spacing_mm={self.fallback_spacing_mm} only applies with target_spacing_mm (the pixel size "
+                "to resize each film to); give target_spacing_mm, or leave fallback_spacing_mm None with downsample."
+            )
+        if self.target_spacing_mm is not None:
+            self._resize()  # checks the pixel sizes now, not at the first film
         if len(self.patch_size) != 2 or min(int(s) for s in self.patch_size) < 1:
             raise ValueError(f"patch_size must be two positive sides (W, H), got {self.patch_size!r}.")
         if int(self.num_samples) < 1:
@@ -109,7 +131,7 @@ class HighresSettings(FilmWithMasksKeys, PresetSettings):
             LoadMammogramd(loaded),
             TrimBorderd(loaded, self.trim_fraction),
             CropBreastd(loaded, source_key=img, margin=self.breast_margin),
-            FastResized(loaded, int(self.downsample), inverse_mode=self.modes[: len(loaded)], size_mode="downsample"),
+            self._resize(),
         ]
         if self.label_key:
             det.append(MergeMasksd(self.label_key, index_keys=self.index_key))
@@ -118,6 +140,19 @@ class HighresSettings(FilmWithMasksKeys, PresetSettings):
             CLAHEd(img, clip_limit=self.clip_limit, tile_grid_size=self.tile_grid_size),
         ]
         return det + float32_output(keys, img, self.out_channels)
+
+    def _resize(self):
+        """The working grid: the breast crop resized to ``target_spacing_mm`` when given, else by ``downsample``."""
+        loaded, modes = self.loaded_keys, self.modes[: len(self.loaded_keys)]
+        if self.target_spacing_mm is None:
+            return FastResized(loaded, int(self.downsample), inverse_mode=modes, size_mode="downsample")
+        return ResizeToSpacingd(
+            loaded,
+            self.target_spacing_mm,
+            inverse_mode=modes,
+            source_key=self.image_key,
+            fallback_spacing_mm=self.fallback_spacing_mm,
+        )
 
     def random_transforms(self) -> list:
         keys, patch = self.keys, [int(s) for s in self.patch_size]

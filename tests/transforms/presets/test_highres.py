@@ -3,6 +3,8 @@ foreground ratio, sliding-window inference mapped back onto the original film.""
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import pytest
 import torch
@@ -10,7 +12,13 @@ from monai.data import MetaTensor
 from monai.inferers import SlidingWindowInferer
 from monai.transforms import Invertd
 
-from monai_cbis.transforms import LoadMammogram, get_preset, highres_transforms
+from monai_cbis.transforms import (
+    LoadMammogram,
+    cached_dataset,
+    get_preset,
+    highres_transforms,
+    transform_fingerprint,
+)
 from monai_cbis.transforms.presets.highres import HighresSettings
 
 
@@ -98,3 +106,79 @@ def test_inference_without_masks_and_errors(image_items):
         with pytest.raises(ValueError, match=match):
             HighresSettings(**bad)
     assert np.isclose(highres_transforms().params["pos"], 1.0)
+
+
+def test_target_spacing_sizes_each_film_from_its_own_pixel_size(tagged_items):
+    """Films tagged 0.375 mm resized to 0.75 mm: half the breast crop's pixels, the affine at 0.75 mm; downsample is
+    not used then (precedence), so any factor gives the same film."""
+    item = _right_film(tagged_items)
+    film = LoadMammogram()(item["image"])
+    assert film.meta["spacing_source"] == "PixelSpacing" and np.allclose(film.meta["spacing"], 0.375)
+    out = highres_transforms(target_spacing_mm=0.75, downsample=3).deterministic(dict(item))
+    img = out["image"]
+    assert [op["class"] for op in img.applied_operations] == [
+        "TrimBorder",
+        "CropBreast",
+        "ResizeToSpacing",
+        "FlipToLeft",
+    ]
+    cropped = img.applied_operations[2]["orig_size"]
+    assert tuple(img.shape[1:]) == tuple(round(s * 0.375 / 0.75) for s in cropped)
+    assert out["label"].shape == img.shape and out["label_index"].shape == img.shape
+    assert np.allclose(np.abs(img.affine.diagonal()[:2].numpy()), 0.75, rtol=0.01)
+    assert torch.equal(out["image"], highres_transforms(target_spacing_mm=0.75).deterministic(dict(item))["image"])
+
+
+def test_target_spacing_prediction_returns_to_the_original_film(tagged_items, mask_union):
+    """The merged label at the working grid, taken as the prediction and inverted through the inference part
+    (Invertd), lands on the union of the film's own mask files."""
+    item = _right_film(tagged_items)
+    preset = get_preset("highres", target_spacing_mm=0.75, patch_size=(64, 64))
+    out = preset.inference()(dict(item))
+    label = out["label"]
+    out["pred"] = MetaTensor(label.as_tensor().clone(), meta=label.meta, applied_operations=label.applied_operations)
+    back = Invertd("pred", transform=preset.inference(), orig_keys="label", nearest_interp=True)(out)["pred"]
+    truth = mask_union(item["label"])
+    assert back.applied_operations == [] and tuple(back.shape[1:]) == truth.shape
+    p = back[0].numpy() > 0.5
+    assert truth.sum() > 0 and (p & truth).sum() / (p | truth).sum() > 0.8
+
+
+def test_untagged_film_is_an_error_or_a_logged_fallback(image_items, caplog):
+    """The default synthetic films carry no PixelSpacing: an error naming the file and the way out, unless
+    fallback_spacing_mm gives the size to assume (then logged with the file's name)."""
+    item = _right_film(image_items)
+    with pytest.raises(RuntimeError) as err:  # MONAI's Compose: "applying transform ..." from the ValueError
+        highres_transforms(target_spacing_mm=0.75).deterministic(dict(item))
+    cause = err.value.__cause__
+    assert isinstance(cause, ValueError) and item["image"] in str(cause) and "fallback_spacing_mm" in str(cause)
+    with caplog.at_level(logging.WARNING, logger="monai_cbis.transforms.pixel_spacing"):
+        out = highres_transforms(target_spacing_mm=0.75, fallback_spacing_mm=0.375).deterministic(dict(item))
+    assert any(item["image"] in r.getMessage() and "0.375 mm" in r.getMessage() for r in caplog.records)
+    cropped = out["image"].applied_operations[2]["orig_size"]
+    assert tuple(out["image"].shape[1:]) == tuple(round(s / 2) for s in cropped)
+
+
+def test_two_settings_never_share_a_cached_film(tagged_items, tmp_path):
+    item = _right_film(tagged_items)
+    shapes = {}
+    for name, kwargs in (("spacing 0.75", {"target_spacing_mm": 0.75}), ("spacing 1.5", {"target_spacing_mm": 1.5}),
+                         ("downsample 3", {"downsample": 3})):  # fmt: skip
+        preset = highres_transforms(patch_size=(32, 32), num_samples=1, **kwargs)
+        ds = cached_dataset([dict(item)], preset.inference(), tmp_path)  # one cache folder for all settings
+        shapes[name] = tuple(ds[0]["image"].shape)
+    assert len(set(shapes.values())) == 3, shapes
+    assert len(list(tmp_path.glob("*.pt"))) == 3
+    fb = highres_transforms(target_spacing_mm=0.75, fallback_spacing_mm=0.05).deterministic
+    assert transform_fingerprint(fb) != transform_fingerprint(highres_transforms(target_spacing_mm=0.75).deterministic)
+
+
+@pytest.mark.parametrize(
+    ("bad", "match"),
+    [({"target_spacing_mm": 0}, "target_spacing_mm must be a positive pixel size"),
+     ({"target_spacing_mm": 0.2, "fallback_spacing_mm": -1}, "fallback_spacing_mm must be a positive pixel size"),
+     ({"fallback_spacing_mm": 0.05}, "fallback_spacing_mm=0.05 only applies with target_spacing_mm")],
+)  # fmt: skip
+def test_spacing_settings_are_checked_at_once(bad, match):
+    with pytest.raises(ValueError, match=match):
+        HighresSettings(**bad)
