@@ -18,7 +18,8 @@ def unet_highres(cbis_reference: str) -> BundleSpec:
         description=(
             "Paper A's U-Net with an EfficientNet-B3 encoder (MONAI FlexibleUNet), trained on patches of the "
             "breast-cropped, left-flipped, CLAHE-enhanced mammogram divided by --downsample (4: about 1250 x 750 "
-            "for a real film) with lesion-centred oversampling, and run on the whole film with MONAI's "
+            "for a real film) or resized from its own pixel size to --target_spacing_mm, with lesion-centred "
+            "oversampling, and run on the whole film with MONAI's "
             "SlidingWindowInferer; predictions go back onto the original film. Trains out of the box on a synthetic "
             "CBIS-DDSM; pass --dataset_dir for a real download."
         ),
@@ -46,6 +47,8 @@ def unet_highres(cbis_reference: str) -> BundleSpec:
         preset="highres",
         preset_args={
             "downsample": "@downsample",
+            "target_spacing_mm": "@target_spacing_mm",
+            "fallback_spacing_mm": "@fallback_spacing_mm",
             "patch_size": "@patch_size",
             "num_samples": "@num_samples",
             "pos": "@pos",
@@ -63,11 +66,24 @@ def unet_highres(cbis_reference: str) -> BundleSpec:
         early_stop_patience=10,
         lr_patience=5,
         loss={"_target_": "DiceFocalLoss", "sigmoid": True, "gamma": 2.0},
-        extra_params={"downsample": 4, "num_samples": 4, "pos": 1.0, "neg": 1.0},
+        extra_params={
+            "downsample": 4,
+            "target_spacing_mm": None,
+            "fallback_spacing_mm": None,
+            "num_samples": 4,
+            "pos": 1.0,
+            "neg": 1.0,
+        },
         item_keys=("image", "label", "laterality"),
         find_unused_parameters=True,
+        version="0.2.0",
         changelog=(
             ("0.1.0", "first release: paper A's U-Net on patches at a fraction of native resolution, sliding windows"),
+            (
+                "0.2.0",
+                "target_spacing_mm: the working grid at a pixel size in mm, each film resized from its own "
+                "PixelSpacing (instead of downsample when given); fallback_spacing_mm for films without one",
+            ),
         ),
         published={
             "paper": "A",

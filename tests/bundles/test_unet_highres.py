@@ -17,6 +17,7 @@ from bundle_workflow import (
     checked_original_geometry_report,
     checked_segmentation_report,
     config_workflow,
+    raised,
     run,
 )
 from monai.bundle import ConfigWorkflow, verify_net_in_out
@@ -141,6 +142,42 @@ def test_inference_png_and_dicom_seg_at_the_original_geometry(env, trained, tmp_
                 source_sop_instance_uids=[film.SOPInstanceUID], segment_numbers=[1]
             )[0, :, :, 0]
             np.testing.assert_array_equal(frame.astype(bool), png)  # the PNG's mask, pixel for pixel
+
+
+def _one_film(source: str, folder) -> str:
+    films = folder / "case"
+    films.mkdir(parents=True)
+    os.symlink(source, films / "1-1.dcm")
+    return str(folder)
+
+
+@pytest.mark.parametrize("tagged", [True, False])
+def test_inference_at_a_target_pixel_size(env, trained, tmp_path, tagged):
+    """``--target_spacing_mm``: a film tagged with PixelSpacing (0.375 mm, realistic lesions) is segmented on a
+    0.75 mm grid and the mask lands on its own pixels; an untagged film is an error naming it, unless
+    ``--fallback_spacing_mm`` gives its pixel size."""
+    if tagged:
+        coll = make_synthetic_cbis(tmp_path / "cbis", layout="classic", cases=8, seed=0, realistic_lesions=True)
+        source = next(r.full_image for r in coll.rows if r.split == "test")
+    else:
+        manifest = json.load(open(os.path.join(env["data"], "synthetic_manifest.json")))  # noqa: SIM115
+        source = next(r["full_image"] for r in manifest["rows"] if r["split"] == "test")
+    root = _one_film(source, tmp_path / "films")
+    settings = {**QUICK, "target_spacing_mm": 0.75}
+    if not tagged:
+        with pytest.raises(Exception) as err:
+            run(workflow(cfg("inference.json"), "infer", bundle_root=trained, dataset_dir=root,
+                         output_dir=str(tmp_path / "error"), **settings))  # fmt: skip
+        assert raised(err, ValueError, r"1-1\.dcm: no usable pixel spacing .*fallback_spacing_mm")
+        settings["fallback_spacing_mm"] = 0.375
+    out = tmp_path / "out"
+    run(workflow(cfg("inference.json"), "infer", bundle_root=trained, dataset_dir=root, output_dir=str(out),
+                 **settings))  # fmt: skip
+    written = [os.path.join(d, n) for d, _, ns in os.walk(out) for n in ns if n.endswith(".png")]
+    hdr = read_header(source)
+    assert len(written) == 1
+    with Image.open(written[0]) as im:
+        assert (im.height, im.width) == (hdr.rows, hdr.columns)
 
 
 def test_net_in_out(trained):
