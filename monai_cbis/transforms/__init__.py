@@ -10,7 +10,13 @@ from __future__ import annotations
 from .box_items import box_items
 from .boxes import MaskToBox, MaskToBoxd
 from .breast_gate import GateBoxesByBreastd, GateByBreast, GateByBreastd, boxes_in_breast, breast_box, breast_mask
-from .cache import AtomicPersistentDataset, cached_dataset, item_fingerprint, transform_fingerprint
+from .cache import (
+    AtomicPersistentDataset,
+    cached_dataset,
+    item_fingerprint,
+    memory_cached_dataset,
+    transform_fingerprint,
+)
 from .crop import CropBreast, CropBreastd, CropByROI, CropByROId, TrimBorder, TrimBorderd
 from .crop_scale import film_scale
 from .device import AugmentOnDeviced
@@ -26,8 +32,11 @@ from .lesion_boxes import (
     lesion_class_names,
 )
 from .lesion_crop import LesionCropd
+from .loader import collate_without_meta, train_loader
 from .masks import LesionIndexMap, MergeMasks, MergeMasksd, NormalizeMask, NormalizeMaskd
 from .meta import CopyFilenamed, FlattenDictd
+from .opencv_augment import RandOpenCVAugment, RandOpenCVAugmentd
+from .pixel_spacing import ResizeToSpacing, ResizeToSpacingd, film_spacing_mm
 from .presets import (
     IMAGENET_MEAN,
     IMAGENET_STD,
@@ -41,12 +50,13 @@ from .presets import (
     preset_compose,
     roi_crop_transforms,
 )
-from .pixel_spacing import ResizeToSpacing, ResizeToSpacingd, film_spacing_mm
 from .readable import item_files, readable_items
 from .spatial import FastResize, FastResized, FlipToLeft, FlipToLeftd
 
 __all__ = [
     "AugmentOnDeviced",
+    "RandOpenCVAugment",
+    "RandOpenCVAugmentd",
     "FilmMasks",
     "FilmMasksd",
     "GEOMETRIES",
@@ -108,6 +118,9 @@ __all__ = [
     "preset_compose",
     "AtomicPersistentDataset",
     "cached_dataset",
+    "memory_cached_dataset",
+    "collate_without_meta",
+    "train_loader",
     "transform_fingerprint",
     "item_fingerprint",
     "readable_items",

@@ -27,12 +27,14 @@ from monai.transforms import (
 )
 
 from ..device import AugmentOnDeviced
+from ..opencv_augment import RandOpenCVAugmentd
 
 __all__ = [
     "Preset",
     "PresetSettings",
     "FilmWithMasksKeys",
     "AUGMENT_DEFAULTS",
+    "AUGMENT_BACKENDS",
     "augment_settings",
     "augmentation",
     "float32_output",
@@ -118,6 +120,16 @@ class PresetSettings:
     def __post_init__(self) -> None:
         if any(f.name == "augment" for f in fields(self)):
             object.__setattr__(self, "augment", augment_settings(self.augment))  # type: ignore[attr-defined]
+        backend = getattr(self, "augment_backend", "monai")
+        if backend not in AUGMENT_BACKENDS:
+            raise ValueError(
+                f"Unsupported augment_backend: {backend!r}, available options are {list(AUGMENT_BACKENDS)}."
+            )
+        if backend == "opencv" and getattr(self, "augment_device", None) is not None:
+            raise ValueError(
+                f"augment_backend='opencv' runs on CPU arrays and cannot be combined with augment_device="
+                f"{self.augment_device!r}: use augment_backend='monai' to augment on a device."  # type: ignore[attr-defined]
+            )
 
     def deterministic_transforms(self) -> list:
         """The cacheable transforms (load, geometry, enhancement)."""
@@ -154,6 +166,11 @@ class PresetSettings:
         )
 
 
+#: How the augmentation runs: ``"monai"`` (MONAI's random transforms, one after another; on ``augment_device`` when
+#: set) or ``"opencv"`` (:class:`~monai_cbis.transforms.opencv_augment.RandOpenCVAugmentd`: the same list drawn
+#: once and applied in one OpenCV pass on CPU, for DataLoader workers that must feed a GPU).
+AUGMENT_BACKENDS = ("monai", "opencv")
+
 #: Paper B's augmentation (rotation, flips, zoom, brightness/contrast, Gaussian noise), probabilities and ranges.
 AUGMENT_DEFAULTS = {
     "rotate_range": float(np.deg2rad(15.0)),
@@ -188,10 +205,21 @@ def augment_settings(overrides: dict | None) -> dict:
     return settings
 
 
-def augmentation(keys: list[str], image_key: str, axes: Sequence[int], modes: Sequence[str], settings: dict) -> list:
+def augmentation(
+    keys: list[str],
+    image_key: str,
+    axes: Sequence[int],
+    modes: Sequence[str],
+    settings: dict,
+    backend: str = "monai",
+) -> list:
     """The random transforms: rotation, a flip per spatial axis in ``axes`` and zoom on ``keys`` (interpolated with
-    ``modes``, one per key), then brightness, contrast (gamma) and Gaussian noise on ``image_key``."""
+    ``modes``, one per key), then brightness, contrast (gamma) and Gaussian noise on ``image_key``: MONAI's six or
+    seven transforms, or with ``backend="opencv"`` one :class:`~monai_cbis.transforms.RandOpenCVAugmentd` with the
+    same settings (see :data:`AUGMENT_BACKENDS`)."""
     p = settings
+    if backend == "opencv":
+        return [RandOpenCVAugmentd(keys, intensity_keys=image_key, mode=list(modes), flip_axes=list(axes), **p)]
     return [
         RandRotated(keys, range_x=p["rotate_range"], prob=p["rotate_prob"], mode=modes, padding_mode="zeros"),
         *[RandFlipd(keys, spatial_axis=a, prob=p["flip_prob"]) for a in axes],

@@ -59,6 +59,10 @@ class FullMammogramSettings(FilmWithMasksKeys, PresetSettings):
             ``"cuda:0"``: each cached item is moved there first and MONAI's random transforms run on it (use a
             ``ThreadDataLoader`` with ``num_workers=0``); see :mod:`monai_cbis.transforms.device` and
             ``benchmarks/loader.py`` for when it pays.
+        augment_backend: ``"monai"`` (default: MONAI's random transforms, one after another) or ``"opencv"``: the
+            same augmentation drawn once per item and applied in one OpenCV pass on CPU
+            (:class:`~monai_cbis.transforms.RandOpenCVAugmentd`), several times faster: for DataLoader workers
+            that must keep a GPU busy (``benchmarks/loader.py``). Not with ``augment_device``.
     """
 
     image_size: int | Sequence[int] = 224
@@ -75,6 +79,7 @@ class FullMammogramSettings(FilmWithMasksKeys, PresetSettings):
     out_channels: int = 1
     augment: dict | None = None
     augment_device: str | None = None
+    augment_backend: str = "monai"
 
     name: ClassVar[str] = "full_mammogram"
 
@@ -97,7 +102,7 @@ class FullMammogramSettings(FilmWithMasksKeys, PresetSettings):
         return det + float32_output(keys, image_key, self.out_channels)
 
     def random_transforms(self) -> list:
-        return augmentation(self.keys, self.image_key, [1], self.modes, self.augment)
+        return augmentation(self.keys, self.image_key, [1], self.modes, self.augment, self.augment_backend)
 
 
 def full_mammogram_transforms(*args, **kwargs) -> Preset:

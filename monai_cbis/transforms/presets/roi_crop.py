@@ -37,13 +37,14 @@ class RoiCropSettings(PresetSettings):
         image_key, mask_key: item keys.
         margin, min_size, square: crop settings of :class:`~monai_cbis.transforms.CropByROI` (margin in full-image
             pixels, about 3 mm at DDSM's 0.05 mm; paper B gives no number).
-        clip_limit, tile_grid_size, out_channels, augment, augment_device: as for
+        clip_limit, tile_grid_size, out_channels, augment, augment_device, augment_backend: as for
             :class:`~monai_cbis.transforms.presets.full_mammogram.FullMammogramSettings`.
         missing_mask: an item without ``mask_key``: ``"error"`` (training, evaluation) or ``"whole_image"``
             (inference on films without an ROI, e.g. from MONAI Label: the whole film is resized and segmented).
 
     Raises:
-        ValueError: an unknown ``missing_mask`` or augmentation setting, listing the allowed ones.
+        ValueError: an unknown ``missing_mask``, ``augment_backend`` or augmentation setting, listing the allowed
+            ones; ``augment_backend="opencv"`` with ``augment_device``.
     """
 
     image_size: int | Sequence[int] = 512
@@ -58,6 +59,7 @@ class RoiCropSettings(PresetSettings):
     augment: dict | None = None
     missing_mask: str = "error"
     augment_device: str | None = None
+    augment_backend: str = "monai"
 
     name: ClassVar[str] = "roi_crop"
 
@@ -94,7 +96,8 @@ class RoiCropSettings(PresetSettings):
         ]
 
     def random_transforms(self) -> list:
-        return augmentation(self.keys, self.image_key, [0, 1], ["bilinear", "nearest"], self.augment)
+        modes = ["bilinear", "nearest"]
+        return augmentation(self.keys, self.image_key, [0, 1], modes, self.augment, self.augment_backend)
 
 
 def roi_crop_transforms(*args, **kwargs) -> Preset:

@@ -37,6 +37,7 @@ def test_params_are_the_settings_without_the_item_keys():
         "out_channels": 1,
         "augment": AUGMENT_DEFAULTS,
         "augment_device": None,
+        "augment_backend": "monai",
     }
     assert roi_crop_transforms(64, margin=8, image_key="img").params == {
         "image_size": 64,
@@ -49,6 +50,7 @@ def test_params_are_the_settings_without_the_item_keys():
         "augment": AUGMENT_DEFAULTS,
         "missing_mask": "error",
         "augment_device": None,
+        "augment_backend": "monai",
     }
     params = lesion_classification_transforms(mean=[0.5, 0.5, 0.5], std=[1, 1, 1], augment={"flip_prob": 0}).params
     assert set(params) == {"image_size", "crop", "margin", "min_size", "square", "clip_limit", "tile_grid_size"} | {

@@ -1,0 +1,94 @@
+"""The training loader a preset's augmentation switches call for: :func:`train_loader`, and training batches
+without metadata (:func:`collate_without_meta`), the collate of the fast path.
+
+MONAI's ``list_data_collate`` stacks each item's MetaTensors and collates their metadata too (affines, spacing,
+shapes and the applied operations of every key: about 30 tensors for a batch of ``full_mammogram`` items). A
+DataLoader worker hands every tensor of a batch to the main process through its own shared-memory file descriptor,
+and each hand-over costs the main process a socket round trip: with 2 workers at 224 x 224 the main process spent
+about 2.6 ms per image receiving batches, more than the workers spent making them (``benchmarks/loader.py``).
+Training needs the pixels and the labels only, so :func:`collate_without_meta` collates as MONAI does and returns
+plain tensors: three tensors per batch. Validation and inference keep MONAI's collate (their metadata inverts
+predictions and names files).
+
+:func:`train_loader` is what the bundles' ``train#dataloader`` builds (families with a preset that has the switches):
+MONAI's ``DataLoader`` as before by default; with ``augment_device`` MONAI's ``ThreadDataLoader`` with no worker
+process (CUDA tensors cannot be made in forked workers, see :mod:`monai_cbis.transforms.device`); with
+``augment_backend="opencv"`` a ``DataLoader`` with :func:`collate_without_meta`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from monai.data import DataLoader, MetaTensor, ThreadDataLoader, list_data_collate
+
+__all__ = ["collate_without_meta", "train_loader"]
+
+logger = logging.getLogger(__name__)
+
+
+def collate_without_meta(batch: Sequence):
+    """MONAI's ``list_data_collate``, then every MetaTensor of the batch (at the top level or in a top-level dict) as
+    a plain ``torch.Tensor``; other values (strings, class indices, nested dicts) as MONAI collates them.
+
+    Example:
+        >>> import torch
+        >>> from monai.data import MetaTensor
+        >>> items = [{"image": MetaTensor(torch.zeros(1, 2, 2)), "laterality": "LEFT"} for _ in range(2)]
+        >>> out = collate_without_meta(items)
+        >>> type(out["image"]).__name__, tuple(out["image"].shape), out["laterality"]
+        ('Tensor', (2, 1, 2, 2), ['LEFT', 'LEFT'])
+    """
+    out = list_data_collate(batch)
+    if isinstance(out, MetaTensor):
+        return out.as_tensor()
+    if isinstance(out, dict):
+        return {k: v.as_tensor() if isinstance(v, MetaTensor) else v for k, v in out.items()}
+    return out
+
+
+def train_loader(
+    dataset,
+    batch_size: int = 1,
+    num_workers: int = 0,
+    augment_backend: str = "monai",
+    augment_device: str | None = None,
+    **kwargs,
+) -> DataLoader:
+    """The training loader for a dataset built with a preset's ``augment_backend`` / ``augment_device``.
+
+    Args:
+        dataset, batch_size, num_workers: as for MONAI's ``DataLoader``.
+        augment_backend: ``"monai"``: MONAI's ``DataLoader(dataset, batch_size, num_workers=num_workers, **kwargs)``,
+            unchanged; ``"opencv"``: the same with :func:`collate_without_meta` (unless ``collate_fn`` is given).
+        augment_device: not None: MONAI's ``ThreadDataLoader`` with ``num_workers=0`` (a ``num_workers`` above 0 is
+            ignored, with a log line saying so): the augmentation runs on that device in the main process.
+        kwargs: passed to the loader (``shuffle``, ``sampler``, ``drop_last``, ``collate_fn``, ...).
+
+    Raises:
+        ValueError: an unknown ``augment_backend``, listing the known ones.
+
+    Example:
+        >>> type(train_loader([{"image": 0}], batch_size=1, augment_device="cpu")).__name__
+        'ThreadDataLoader'
+        >>> train_loader([{"image": 0}], augment_backend="opencv").collate_fn.__name__
+        'collate_without_meta'
+    """
+    from .presets.base import AUGMENT_BACKENDS
+
+    if augment_backend not in AUGMENT_BACKENDS:
+        raise ValueError(
+            f"Unsupported augment_backend: {augment_backend!r}, available options are {list(AUGMENT_BACKENDS)}."
+        )
+    if augment_device is not None:
+        if num_workers:
+            logger.info(
+                "augment_device=%s: training loads in the main process (num_workers=%d ignored).",
+                augment_device,
+                num_workers,
+            )
+        return ThreadDataLoader(dataset, batch_size=batch_size, num_workers=0, **kwargs)
+    if augment_backend == "opencv":
+        kwargs.setdefault("collate_fn", collate_without_meta)
+    return DataLoader(dataset, batch_size=batch_size, num_workers=num_workers, **kwargs)
