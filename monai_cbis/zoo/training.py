@@ -14,6 +14,7 @@ from .levels import get_level
 from .specs import BundleSpec
 
 __all__ = [
+    "AUGMENT_SWITCH_PRESETS",
     "train_config",
     "multi_gpu_config",
     "readable_items_config",
@@ -22,6 +23,15 @@ __all__ = [
 ]
 
 _FROM_LOSS = "$monai.handlers.from_engine(['loss'], first=True)"
+
+#: Presets with the augmentation switches (``augment_backend``, ``augment_device``): their bundles' train.json gets
+#: both as parameters (``--augment_backend opencv``, ``--augment_device cuda:0``), the memory cache and
+#: :func:`monai_cbis.transforms.train_loader`.
+AUGMENT_SWITCH_PRESETS = ("full_mammogram", "roi_crop")
+
+
+def _switchable(spec: BundleSpec) -> bool:
+    return spec.preset in AUGMENT_SWITCH_PRESETS
 
 
 def readable_items_config(section: str, dataset_dir: str = "@data_root", cache_dir: str | None = "@cache_dir") -> dict:
@@ -71,13 +81,18 @@ def _loader(loader: dict, family: BundleFamily) -> dict:
     return loader
 
 
-def _dataset(section: str) -> dict:
-    return {
+def _dataset(section: str, in_memory: bool = False) -> dict:
+    """A section's cached dataset; ``in_memory``: held in memory when the OpenCV augmentation is on (its per-item
+    cost is below a disk read's)."""
+    dataset = {
         "_target_": "monai_cbis.transforms.cached_dataset",
         "data": f"@{section}#items",
         "transform": f"@{section}#preprocessing",
         "cache_dir": "@cache_dir",
     }
+    if in_memory:
+        dataset["in_memory"] = "$@augment_backend == 'opencv'"
+    return dataset
 
 
 def _train_handlers(family: BundleFamily) -> list[dict]:
@@ -158,6 +173,7 @@ def _parameters(spec: BundleSpec, family: BundleFamily) -> dict:
         "key_metric": family.key_metric,
         "early_stop_patience": spec.early_stop_patience,
         "num_workers": 0,
+        **({"augment_backend": "monai", "augment_device": None} if _switchable(spec) else {}),
         "amp": False,
         "channels_last": spec.channels_last,
         "resume": False,
@@ -174,13 +190,16 @@ def _parameters(spec: BundleSpec, family: BundleFamily) -> dict:
 
 def _train_section(spec: BundleSpec, family: BundleFamily) -> dict:
     level = get_level(spec.level)
+    switch = _switchable(spec)
     loader = {
-        "_target_": "DataLoader",
+        "_target_": "monai_cbis.transforms.train_loader" if switch else "DataLoader",
         "dataset": "@train#dataset",
         "batch_size": "@batch_size",
         "shuffle": True,
         "num_workers": "@num_workers",
     }
+    if switch:
+        loader.update({"augment_backend": "@augment_backend", "augment_device": "@augment_device"})
     if level.drop_last:
         loader["drop_last"] = True
     _loader(loader, family)
@@ -188,7 +207,7 @@ def _train_section(spec: BundleSpec, family: BundleFamily) -> dict:
         "section_items": level.items(spec, family, "training", True),
         **_items("train", family),
         "preprocessing": "$@preset.train()",
-        "dataset": _dataset("train"),
+        "dataset": _dataset("train", in_memory=switch),
     }
     if family.train_sampler is not None:
         train["sampler"] = dict(family.train_sampler)
@@ -287,7 +306,13 @@ def train_config(spec: BundleSpec) -> dict:
             "network_def": spec.network_def("@use_imagenet_pretrain"),
             "network": _PLACED_NETWORK,
             **family.components(spec),
-            "preset": spec.preset_config(),
+            "preset": spec.preset_config(
+                **(
+                    {"augment_backend": "@augment_backend", "augment_device": "@augment_device"}
+                    if _switchable(spec)
+                    else {}
+                )
+            ),
             "loss": family.loss_config(spec),
             "optimizer": {"_target_": "torch.optim.Adam", "params": family.optimizer_params, "lr": "@learning_rate"},
             "lr_scheduler": {
