@@ -19,7 +19,7 @@ process (CUDA tensors cannot be made in forked workers, see :mod:`monai_cbis.tra
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from monai.data import DataLoader, MetaTensor, ThreadDataLoader, list_data_collate
 
@@ -28,9 +28,21 @@ __all__ = ["collate_without_meta", "train_loader"]
 logger = logging.getLogger(__name__)
 
 
+def _plain(value):
+    """A MetaTensor as a plain tensor, in an item, its top-level dict or a list of items (``num_samples`` crops)."""
+    if isinstance(value, MetaTensor):
+        return value.as_tensor()
+    if isinstance(value, Mapping):
+        return {k: v.as_tensor() if isinstance(v, MetaTensor) else v for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
 def collate_without_meta(batch: Sequence):
-    """MONAI's ``list_data_collate``, then every MetaTensor of the batch (at the top level or in a top-level dict) as
-    a plain ``torch.Tensor``; other values (strings, class indices, nested dicts) as MONAI collates them.
+    """Every MetaTensor of each item (itself, a value of its dict, or in a list of items) as a plain ``torch.Tensor``,
+    then MONAI's ``list_data_collate``: stacking plain tensors skips MONAI's metadata handling (about a third of the
+    collate's cost); other values (strings, class indices, nested dicts) are collated as MONAI does.
 
     Example:
         >>> import torch
@@ -40,12 +52,7 @@ def collate_without_meta(batch: Sequence):
         >>> type(out["image"]).__name__, tuple(out["image"].shape), out["laterality"]
         ('Tensor', (2, 1, 2, 2), ['LEFT', 'LEFT'])
     """
-    out = list_data_collate(batch)
-    if isinstance(out, MetaTensor):
-        return out.as_tensor()
-    if isinstance(out, dict):
-        return {k: v.as_tensor() if isinstance(v, MetaTensor) else v for k, v in out.items()}
-    return out
+    return list_data_collate([_plain(item) for item in batch])
 
 
 def train_loader(

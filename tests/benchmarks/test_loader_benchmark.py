@@ -22,9 +22,15 @@ def test_quick_loader_benchmark_prints_rates_against_the_target(tmp_path):
         "== full_mammogram 64",
         "== roi_crop 128",
     ]
-    for loader in ("DataLoader, 0 workers", "DataLoader, 2 workers", "augment_device=cpu, ThreadDataLoader"):
+    loaders = [f"{backend}, DataLoader, {w} workers" for backend in ("monai", "opencv") for w in (0, 2)]
+    for loader in [*loaders, "augment_device=cpu, ThreadDataLoader"]:
         rows = [ln for ln in text.splitlines() if ln.strip().startswith(loader)]
         assert len(rows) == 2, text  # one per preset
-        assert all(re.search(r"\d+\.\d / +\d+\.\d +(met|NOT met)", r) for r in rows), rows
-    assert text.count("against the 800 target") == 2 and text.count("cache read alone") == 2
-    assert re.search(r"RandRotated \d+\.\d\d", text) and text.count("peak memory per worker") == 2
+        assert all(
+            re.search(r"\d+\.\d / +\d+\.\d +(met|NOT met).* \d+\.\d\d CPU-ms +\d+ on idle cores", r) for r in rows
+        )
+    assert text.count("against the 800 target") == 2 and text.count("cache read, CPU ms per image: from disk") == 2
+    assert re.search(r"RandRotated \d+\.\d\d", text) and re.search(
+        r"OpenCV pass at the preset's probabilities \d", text
+    )
+    assert re.search(r"collate_without_meta \d+\.\d\d", text) and text.count("peak memory per worker") == 2
