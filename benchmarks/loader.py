@@ -23,9 +23,9 @@ least 800 (the target printed below). Measured with the bundles' own pieces, cac
   the cached item is moved to ``--device`` and MONAI's random transforms run there. Without a GPU it runs with
   ``cpu`` to show that the pipeline builds and runs; its figure then says nothing about a GPU.
 
-Each round runs every loader variant once (interleaved, so a busy machine slows all alike). Torch and OpenCV run
-one thread per process (torch's DataLoader workers do so for torch). On a shared machine images/s follow the load
-(printed with each preset); CPU ms per image much less.
+Each round runs every loader variant once (interleaved, so a busy machine slows all alike). Torch runs one thread
+per process (as in torch's DataLoader workers), OpenCV its default number (as in the bundles). On a shared machine
+images/s follow the load (printed with each preset); CPU ms per image much less.
 
     python benchmarks/loader.py                     # 150-case demo collection, 3 rounds
     python benchmarks/loader.py --quick             # CI smoke: tiny collection, 1 round, small sizes
@@ -34,8 +34,8 @@ one thread per process (torch's DataLoader workers do so for torch). On a shared
 
 Which to use: on a CPU-only machine the network trains at 2-4 images/s and any loader keeps up: keep the default.
 To feed a GPU from the CPU, use ``augment_backend="opencv"`` with ``in_memory=True`` and ``collate_without_meta``
-(the bundles' ``--augment_backend opencv``); on this 2-core machine with no worker process (workers add about 2 ms
-per image of hand-over to the main process, more than they save on two cores). ``augment_device="cuda:0"`` moves
+(the bundles' ``--augment_backend opencv``); on this 2-core machine with no worker process (workers add 1-4 ms per
+image of hand-over to the main process, more than they save on two cores). ``augment_device="cuda:0"`` moves
 MONAI's transforms to the GPU instead (not timed on a GPU yet).
 """
 
@@ -209,14 +209,13 @@ def main(argv: list[str] | None = None) -> int:
     if a.quick:
         a.cases, a.rounds = 12, 1
     torch.set_num_threads(1)
-    cv2.setNumThreads(1)
 
     from monai_cbis.data import demo_data_dir
 
     with tempfile.TemporaryDirectory() as tmp:
         root = a.data_dir or demo_data_dir(os.path.join(tmp, "data"), cases=a.cases)
-        print(f"loader benchmark: {root}; device for the switch: {a.device}; torch and OpenCV threads 1; "
-              f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")  # fmt: skip
+        print(f"loader benchmark: {root}; device for the switch: {a.device}; torch threads 1, OpenCV threads "
+              f"{cv2.getNumThreads()}; {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")  # fmt: skip
         for name, items, preset_name, settings in _setups(root, a.quick, a.device):
             if a.only in (None, preset_name):
                 bench(name, items, preset_name, settings, os.path.join(tmp, "cache"), a)
