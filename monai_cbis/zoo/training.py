@@ -227,6 +227,7 @@ def _train_section(spec: BundleSpec, family: BundleFamily) -> dict:
                 "optimizer": "@optimizer",
                 "inferer": "@train#inferer",
                 "amp": "@amp",
+                "optim_set_to_none": True,  # as PyTorch's zero_grad default: no memset, no add into old grads
                 "train_handlers": "@train#handlers",
                 **family.engine_args,
             },
