@@ -104,7 +104,7 @@ def test_report_prints_the_table_and_writes_files(tmp_path, capsys):
     captured = capsys.readouterr()
     assert captured.out == (out / "comparison.md").read_text()  # stdout is the Markdown alone
     assert captured.out.startswith("# Model comparison") and "not results of this run" in captured.out
-    assert "| unet_effb3 | 2 |" in captured.out and "0.9680 / 0.9560 (paper A)" in captured.out
+    assert "| unet_effb3 | - | 2 |" in captured.out and "0.9680 / 0.9560 (paper A)" in captured.out  # - : no geometry
     assert "| vgg16_classification | 4 | 0.7500 | 0.7500 (all benign) |" in captured.out
     assert f"wrote {out / 'comparison.png'}" in captured.err
     data = json.loads((out / "comparison.json").read_text())
