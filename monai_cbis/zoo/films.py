@@ -25,10 +25,9 @@ from __future__ import annotations
 import dataclasses
 
 from .families import get_family
-from .inference import _load_model
+from .inference import evaluation_run
 from .levels import get_level
 from .specs import BundleSpec
-from .training import skipped_report_config
 
 __all__ = ["evaluate_films_config", "FILM_ITEM_KEYS", "FILM_PRESET"]
 
@@ -92,16 +91,5 @@ def evaluate_films_config(spec: BundleSpec) -> dict | None:
         "validate#dataloader#batch_size": 1,
         "validate#inferer": dict(family.film_inferer),
         "validate#postprocessing": {"_target_": "Compose", "transforms": steps},
-        "dataset": "@validate#dataset",
-        "preprocessing": "@validate#preprocessing",
-        "inferer": "@validate#inferer",
-        "postprocessing": "@validate#postprocessing",
-        "evaluator": "@validate#evaluator",
-        "validate#handlers": [
-            *_load_model("$@ckpt_dir + '/model.pt'"),
-            skipped_report_config("@skipped_file"),
-            handler,
-        ],
-        "initialize": ["$monai.utils.set_determinism(seed=@seed)"],
-        "run": ["$@validate#evaluator.run()"],
+        **evaluation_run(handler),
     }

@@ -13,7 +13,7 @@ from .levels import ItemLevel, get_level
 from .specs import BundleSpec
 from .training import readable_items_config, skipped_report_config, validation_postprocessing
 
-__all__ = ["evaluate_config", "inference_config"]
+__all__ = ["evaluate_config", "evaluation_run", "inference_config"]
 
 
 def _scores_film_geometry(spec: BundleSpec) -> bool:
@@ -71,12 +71,11 @@ def _inputs(family: BundleFamily, level: ItemLevel) -> dict:
     }
 
 
-def evaluate_config(spec: BundleSpec) -> dict:
-    """``configs/evaluate.json``: layered on train.json; the test section, the best checkpoint, the report."""
+def evaluation_run(report_handler: dict) -> dict:
+    """How every evaluate config layered on train.json ends: the names MONAI's bundle workflow looks up, aimed at the
+    ``validate`` section; its handlers (the best checkpoint, the skip ledger into ``@skipped_file``, then
+    ``report_handler``); and the run."""
     return {
-        "validate#section_items#section": "test",
-        "skipped_file": "$@output_dir + '/skipped_evaluation.json'",
-        **_geometry_params(spec),
         "dataset": "@validate#dataset",
         "preprocessing": "@validate#preprocessing",
         "inferer": "@validate#inferer",
@@ -85,10 +84,20 @@ def evaluate_config(spec: BundleSpec) -> dict:
         "validate#handlers": [
             *_load_model("$@ckpt_dir + '/model.pt'"),
             skipped_report_config("@skipped_file"),
-            _report_handler(spec),
+            report_handler,
         ],
         "initialize": ["$monai.utils.set_determinism(seed=@seed)"],
         "run": ["$@validate#evaluator.run()"],
+    }
+
+
+def evaluate_config(spec: BundleSpec) -> dict:
+    """``configs/evaluate.json``: layered on train.json; the test section, the best checkpoint, the report."""
+    return {
+        "validate#section_items#section": "test",
+        "skipped_file": "$@output_dir + '/skipped_evaluation.json'",
+        **_geometry_params(spec),
+        **evaluation_run(_report_handler(spec)),
     }
 
 
