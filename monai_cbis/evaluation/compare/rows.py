@@ -104,16 +104,18 @@ def _mix(rows: Sequence[Mapping]) -> dict[str, list[str]] | None:
     by_geometry: dict[str, list[str]] = {}
     for r in rows:
         by_geometry.setdefault(r.get("geometry") or UNKNOWN_GEOMETRY, []).append(r["label"])
-    return by_geometry if len(by_geometry) > 1 else None
+    recorded = [g for g in by_geometry if g != UNKNOWN_GEOMETRY]
+    return by_geometry if len(recorded) > 1 else None  # reports that record none (detectors, older runs) never do
 
 
 def mixed_geometries(rows: Mapping[str, Sequence[Mapping]]) -> dict:
     """Which tables put scores computed at different geometries side by side.
 
     Returns:
-        ``{"segmentation": mix, "lesion_level": mix}``: ``mix`` is None when every row of that table records the
-        same geometry (or none records one), else ``{geometry: [row labels]}`` in row order, a report without a
-        ``geometry`` under :data:`UNKNOWN_GEOMETRY`.
+        ``{"segmentation": mix, "lesion_level": mix}``: ``mix`` is None unless the rows of that table record at
+        least two different geometries (a report without one, such as a detector's, which scores on its working
+        grid, or one written before the field existed, does not make a mix on its own); else ``{geometry: [row
+        labels]}`` in row order, the reports without a ``geometry`` under :data:`UNKNOWN_GEOMETRY`.
     """
     return {
         "segmentation": _mix(rows.get("segmentation", ())),

@@ -118,7 +118,8 @@ def _mix_warning(table: str, mix: Mapping[str, Sequence[str]] | None) -> list[st
     return [
         "",
         f"**Warning: the {table} table mixes geometries** ({groups}). Its scores were computed on different pixels "
-        "and are not comparable row to row; evaluate every model with --eval_geometry original to compare them.",
+        "and are not comparable row to row: compare rows of one geometry (the full-film segmenters' evaluate.json "
+        "takes --eval_geometry working or original).",
     ]
 
 

@@ -58,22 +58,30 @@ def test_mixed_geometries_are_flagged_in_markdown_json_and_chart(tmp_path, rep):
     ]
 
 
-def test_lesion_table_alone_can_mix(tmp_path, rep):
-    """The segmentation table agrees (one row has no lesion level); the lesion-level table beside a detector whose
-    report records no geometry does not."""
+def test_a_report_without_geometry_does_not_mix_on_its_own(tmp_path, rep):
+    """A detector's report, which records no geometry, does not make a mix on its own; a working-grid row beside
+    original-geometry ones does, in each table it is in, and the detector is listed with the rest."""
     rep.put(tmp_path / "roi" / "metrics.json", rep.seg_metrics(model="unet_roi", geometry="original"))
     seg = rep.seg_metrics(model="unet_highres", geometry="original", froc_mean_sensitivity=0.5)
     rep.put(tmp_path / "seg" / "metrics.json", seg)
     rep.put(tmp_path / "det" / "metrics.json", {"model": "retinanet_detection", "n_images": 2,
                                                  "froc_mean_sensitivity": 0.4})  # fmt: skip
     rows = comparison_rows(collect_reports([tmp_path / "roi", tmp_path / "seg", tmp_path / "det"]))
+    assert mixed_geometries(rows) == {"segmentation": None, "lesion_level": None}  # one recorded geometry
+    assert rep.table_rows(render_markdown(rows), LESION)["retinanet_detection"]["geometry"] == "-"
+    films = rep.seg_metrics(model="unet_roi (whole films)", geometry="working", froc_mean_sensitivity=0.3)
+    rep.put(tmp_path / "films" / "metrics.json", films)
+    rows = comparison_rows(collect_reports([tmp_path / d for d in ("roi", "seg", "det", "films")]))
     assert mixed_geometries(rows) == {
-        "segmentation": None,
-        "lesion_level": {"original": ["unet_highres"], "unknown": ["retinanet_detection"]},
+        "segmentation": {"original": ["unet_roi", "unet_highres"], "working": ["unet_roi (whole films)"]},
+        "lesion_level": {
+            "original": ["unet_highres"],
+            "unknown": ["retinanet_detection"],
+            "working": ["unet_roi (whole films)"],
+        },
     }
     md = render_markdown(rows)
-    assert rep.table_rows(md, LESION)["retinanet_detection"]["geometry"] == "-"
-    assert md.count("mixes geometries") == 1 and "the lesion-level table mixes geometries" in md
+    assert md.count("mixes geometries") == 2 and "the lesion-level table mixes geometries" in md
 
 
 def test_older_reports_without_geometry_are_unknown_not_an_error(tmp_path, rep):
