@@ -80,6 +80,9 @@ def evaluate_films_config(spec: BundleSpec) -> dict | None:
             "downsample": "$@film_scale['downsample']",
             "patch_size": "@image_size",
             "out_channels": spec.input_channels,
+            # the contrast enhancement the network was trained with (a --preset#clip_limit override included)
+            "clip_limit": "$@preset.params['clip_limit']",
+            "tile_grid_size": "$@preset.params['tile_grid_size']",
         },
         "sw_batch_size": 4,
         "sw_overlap": 0.25,

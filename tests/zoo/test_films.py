@@ -55,3 +55,18 @@ def test_the_template_does_not_branch_on_family_or_level_names():
         if isinstance(node, ast.Compare):
             consts = {c.value for c in ast.walk(node) if isinstance(c, ast.Constant)}
             assert not consts & names, f"line {node.lineno} compares with {consts & names}"
+
+
+def test_whole_films_get_the_contrast_enhancement_the_network_was_trained_with():
+    from monai.bundle import ConfigParser
+
+    configs = {k: json.loads(v) for k, v in render_bundle(SPECS["unet_roi"]).items() if k.endswith(".json")}
+    parser = ConfigParser({**configs["configs/train.json"], **configs["configs/evaluate_films.json"]})
+    parser["film_scale"] = {"downsample": 2}  # the scale itself is tested in tests/transforms/test_crop_scale.py
+    default = parser.get_parsed_content("film_preset", instantiate=True).params
+    trained = parser.get_parsed_content("preset", instantiate=True).params
+    assert (default["clip_limit"], default["tile_grid_size"]) == (trained["clip_limit"], trained["tile_grid_size"])
+    parser["preset#clip_limit"], parser["preset#tile_grid_size"] = 3.5, 16  # a run trained with other settings
+    parser.parse(reset=True)
+    film = parser.get_parsed_content("film_preset", instantiate=True).params
+    assert (film["clip_limit"], film["tile_grid_size"], film["downsample"]) == (3.5, 16, 2)
