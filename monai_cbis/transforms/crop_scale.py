@@ -81,13 +81,17 @@ def _cache_path(cache_dir: str, masks: Sequence[str], settings: Mapping) -> str:
 
 def crop_scales(items: Sequence[Mapping], image_size: int | Sequence[int], margin: int | Sequence[int] = 0,
                 min_size: int | Sequence[int] | None = None, square: bool = False, mask_key: str = "label",
-                cache_dir: str | None = None) -> list[float]:  # fmt: skip
+                cache_dir: str | None = None, skipped: list | None = None) -> list[float]:  # fmt: skip
     """:func:`crop_scale` of every item's mask (``item[mask_key]``, a file path), read once: with ``cache_dir``
     the list is stored there and read back while the masks and settings are unchanged.
 
+    ``skipped``: None raises on a mask that cannot be read or has no lesion; a list receives
+    ``{"path", "reason"}`` for each such mask instead, and the mask is left out (training skips the same rows with
+    ``--skip_unreadable true``).
+
     Raises:
         KeyError: an item without ``mask_key`` (the message gives its keys).
-        ValueError: a mask without lesion; the message names the file.
+        ValueError: a mask that cannot be read or has no lesion, when ``skipped`` is None; the message names it.
     """
     masks = []
     for i, item in enumerate(items):
@@ -98,15 +102,25 @@ def crop_scales(items: Sequence[Mapping], image_size: int | Sequence[int], margi
     cached = _cache_path(cache_dir, masks, settings) if cache_dir else None
     if cached and os.path.isfile(cached):
         with open(cached, encoding="utf-8") as f:
-            return [float(s) for s in json.load(f)["scales"]]
-    scales = []
+            stored = json.load(f)
+        if stored.get("skipped") and skipped is None:  # scales computed with skips: recompute to raise
+            stored = None
+        if stored is not None:
+            if skipped is not None:
+                skipped.extend(stored.get("skipped", []))
+            return [float(s) for s in stored["scales"]]
+    scales, left_out = [], []
     for path in masks:
-        try:
+        try:  # UnreadableImageError (a damaged or missing file) is a ValueError too
             scales.append(crop_scale(read_array(path).T[None], image_size, margin, min_size, square))
         except ValueError as e:
-            raise ValueError(f"{path}: cannot derive its crop's scale: {e}") from e
+            if skipped is None:
+                raise ValueError(f"{path}: cannot derive its crop's scale: {e}") from e
+            left_out.append({"path": path, "reason": str(e)})
+    if skipped is not None:
+        skipped.extend(left_out)
     if cached:
-        atomic_write_json({"settings": settings, "masks": masks, "scales": scales}, cached)
+        atomic_write_json({"settings": settings, "masks": masks, "scales": scales, "skipped": left_out}, cached)
     return scales
 
 
@@ -137,7 +151,8 @@ def film_scale(downsample: int | str, preset, items: Sequence[Mapping] = (), mas
 
     Returns:
         ``{"downsample": int, "requested": downsample, "rule": text}``; with ``"auto"`` also ``n_lesions``,
-        ``median_crop_scale`` and the scales' ``quartiles``.
+        ``median_crop_scale``, the scales' ``quartiles``, and the training masks left out (``n_skipped``, ``skipped``:
+        ``{"path", "reason"}`` each, also logged as a warning).
 
     Raises:
         ValueError: ``downsample`` is neither ``"auto"`` nor an int >= 1, or ``"auto"`` has no items.
@@ -149,9 +164,15 @@ def film_scale(downsample: int | str, preset, items: Sequence[Mapping] = (), mas
             )
         _LOGGER.info(f"Whole films divided by {downsample} (film_downsample as given).")
         return {"downsample": downsample, "requested": downsample, "rule": "given"}
-    p = preset.params
+    p, skipped = preset.params, []
     scales = crop_scales(items, p["image_size"], p.get("margin", 0), p.get("min_size"), p.get("square", False),
-                         mask_key=mask_key, cache_dir=cache_dir)  # fmt: skip
+                         mask_key=mask_key, cache_dir=cache_dir, skipped=skipped)  # fmt: skip
+    if skipped:
+        names = "; ".join(f"{s['path']} ({s['reason']})" for s in skipped[:5])
+        _LOGGER.warning(
+            f"Left {len(skipped)} training mask(s) out of the film scale (unreadable or without a lesion, as training "
+            f"skips them with --skip_unreadable true): {names}{' ...' if len(skipped) > 5 else ''}"
+        )
     factor = downsample_from_scales(scales)
     median = float(np.median(scales))
     q1, q3 = (float(q) for q in np.percentile(scales, [25, 75]))
@@ -165,4 +186,5 @@ def film_scale(downsample: int | str, preset, items: Sequence[Mapping] = (), mas
             f"where lesions look {1 / median:.1f} times smaller than the network saw them."
         )
     return {"downsample": factor, "requested": AUTO, "rule": _RULE, "n_lesions": len(scales),
-            "median_crop_scale": median, "quartiles": [q1, q3]}  # fmt: skip
+            "median_crop_scale": median, "quartiles": [q1, q3], "n_skipped": len(skipped),
+            "skipped": skipped}  # fmt: skip

@@ -99,3 +99,22 @@ def test_an_empty_mask_or_missing_key_names_the_item(tmp_path):
         crop_scales([empty], 32, 0)
     with pytest.raises(KeyError, match="Item 0 has no 'label'"):
         crop_scales([{"image": "a.png"}], 32, 0)
+
+
+def test_unreadable_or_empty_training_masks_are_left_out_counted_and_named(tmp_path, caplog):
+    # as training skips them with --skip_unreadable true; the direct call without a ledger still raises
+    good = [_mask(tmp_path / f"m{i}.png", (400, 400), (100, 100 + s, 100, 100 + s)) for i, s in enumerate((64, 128))]
+    empty = _mask(tmp_path / "empty.png", (400, 400), (0, 0, 0, 0))
+    damaged = tmp_path / "damaged.png"
+    damaged.write_bytes(b"\x89PNG not really")
+    items = [good[0], empty, {"image": str(damaged), "label": str(damaged)}, good[1]]
+    preset = get_preset("roi_crop", image_size=32, mask_key="label", margin=16)
+    cache = str(tmp_path / "cache")
+    with caplog.at_level(logging.WARNING, logger=crop_scale_module.__name__):
+        got = film_scale("auto", preset, items, cache_dir=cache)
+    assert got["n_lesions"] == 2 and got["median_crop_scale"] == pytest.approx(4.0) and got["downsample"] == 4
+    assert got["n_skipped"] == 2 and [s["path"] for s in got["skipped"]] == [empty["label"], str(damaged)]
+    assert "Left 2 training mask(s) out" in caplog.text and "damaged.png" in caplog.text
+    assert film_scale("auto", preset, items, cache_dir=cache) == got  # from the cache, skips included
+    with pytest.raises(ValueError, match="empty.png: cannot derive its crop's scale"):
+        crop_scales(items, 32, 16, cache_dir=cache)  # no ledger: the cached skips are not reused silently
