@@ -16,10 +16,11 @@ in their random part when built with ``augment_device`` (``get_preset("full_mamm
 from __future__ import annotations
 
 import torch
+import torch.distributed
 from monai.config import KeysCollection
 from monai.transforms import RandomizableTrait, ToDeviced
 
-__all__ = ["AugmentOnDeviced"]
+__all__ = ["AugmentOnDeviced", "rank_device"]
 
 
 class AugmentOnDeviced(ToDeviced, RandomizableTrait):
@@ -51,3 +52,28 @@ class AugmentOnDeviced(ToDeviced, RandomizableTrait):
     ) -> None:
         super().__init__(keys, device=torch.device(device), allow_missing_keys=allow_missing_keys, **kwargs)
         self.device = torch.device(device)
+        self._placed = False
+
+    def __call__(self, data):
+        if not self._placed and torch.distributed.is_available() and torch.distributed.is_initialized():
+            self.converter.device = rank_device(self.device)  # under torchrun: this rank's own GPU (see there)
+            self._placed = True
+        return super().__call__(data)
+
+
+def rank_device(device: torch.device | str) -> torch.device:
+    """``device``, except a GPU in a process of an initialised process group (``multi_gpu_train.json`` under
+    ``torchrun``): that rank's own GPU (``cuda:<LOCAL_RANK>``), so that ``--augment_device cuda:0`` does not put
+    every rank's augmentation on GPU 0. A bare ``cuda`` would not do: MONAI's ``ThreadDataLoader`` augments in a
+    thread of its own, whose current CUDA device is GPU 0 whatever the main thread selected.
+
+    Example:
+        >>> rank_device("cpu"), rank_device("cuda:0")  # no process group here: unchanged
+        (device(type='cpu'), device(type='cuda', index=0))
+    """
+    device = torch.device(device)
+    if device.type != "cuda" or not (torch.distributed.is_available() and torch.distributed.is_initialized()):
+        return device
+    from ..distributed import ddp_device  # the rank's device, as the network's placement uses it
+
+    return ddp_device()

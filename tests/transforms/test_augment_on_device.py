@@ -64,3 +64,16 @@ def test_train_pipeline_runs_from_the_cache_on_the_device(tmp_path, phantom, wri
         assert item["image"].device == torch.device(device) and tuple(item["image"].shape) == (1, 32, 32)
         assert item["image"].dtype == torch.float32 and set(item["label"].unique().tolist()) <= {0.0, 1.0}
         assert "RandRotated" in [op["class"] for op in item["image"].applied_operations]  # it ran there
+
+
+def test_under_torchrun_a_gpu_means_this_ranks_own_gpu(monkeypatch):
+    from monai_cbis.transforms.device import rank_device
+
+    assert rank_device("cuda:0") == torch.device("cuda:0")  # no process group: as given
+    monkeypatch.setattr(torch.distributed, "is_initialized", lambda: True)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setenv("LOCAL_RANK", "1")
+    assert rank_device("cuda:0") == torch.device("cuda:1") and rank_device("cpu") == torch.device("cpu")
+    move = AugmentOnDeviced(["image"], device="cuda:0", allow_missing_keys=True)
+    assert move({"laterality": "LEFT"}) == {"laterality": "LEFT"}  # nothing to move, the target is now set
+    assert move.converter.device == torch.device("cuda:1")
