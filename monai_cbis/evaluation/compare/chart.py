@@ -18,7 +18,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from ..references import KINDS
-from .rows import UNKNOWN_GEOMETRY
+from .rows import UNKNOWN_GEOMETRY, geometry_mix
 
 __all__ = ["NO_REPORTS", "render_figure"]
 
@@ -89,11 +89,11 @@ def _panel_rows(rows: Mapping[str, Sequence[Mapping]]) -> list[tuple[str, list]]
 
 
 def _tick_labels(rs: Sequence[Mapping]) -> list[str]:
-    """The rows' labels; each with its geometry below it when the panel's rows were scored at different ones."""
-    geometries = [r.get("geometry") or UNKNOWN_GEOMETRY for r in rs]
-    if len(set(geometries)) < 2:
+    """The rows' labels; each with its geometry below it when the panel's rows were scored at different ones (the
+    tables' rule, :func:`~.rows.geometry_mix`)."""
+    if geometry_mix(rs) is None:
         return [r["label"] for r in rs]
-    return [f"{r['label']}\n({g} geometry)" for r, g in zip(rs, geometries, strict=True)]
+    return [f"{r['label']}\n({r.get('geometry') or UNKNOWN_GEOMETRY} geometry)" for r in rs]
 
 
 def render_figure(rows: Mapping[str, Sequence[Mapping]], dpi: int = 100) -> Figure:

@@ -23,7 +23,7 @@ from ..references import KINDS, paper_reference
 from ..reports import json_ready, number_repeats
 from .collect import LESION_KEYS, SCORE_KEYS, ReportEntry
 
-__all__ = ["comparison_rows", "mixed_geometries", "lesion_level_rows", "UNKNOWN_GEOMETRY"]
+__all__ = ["comparison_rows", "mixed_geometries", "geometry_mix", "lesion_level_rows", "UNKNOWN_GEOMETRY"]
 
 #: A report that does not record where it was scored (written before ``geometry`` was, or by a detector's handler).
 UNKNOWN_GEOMETRY = "unknown"
@@ -100,7 +100,9 @@ def lesion_level_rows(rows: Mapping[str, Sequence[Mapping]]) -> list[tuple[str, 
     return [(k, r) for k in ("segmentation", "detection") for r in rows.get(k, ()) if r.get(LESION_KEYS[0]) is not None]
 
 
-def _mix(rows: Sequence[Mapping]) -> dict[str, list[str]] | None:
+def geometry_mix(rows: Sequence[Mapping]) -> dict[str, list[str]] | None:
+    """``{geometry: [row labels]}`` of ``rows`` when they record at least two different geometries, else None (see
+    :func:`mixed_geometries`): the one rule of the tables' warning and the chart's labels."""
     by_geometry: dict[str, list[str]] = {}
     for r in rows:
         by_geometry.setdefault(r.get("geometry") or UNKNOWN_GEOMETRY, []).append(r["label"])
@@ -118,6 +120,6 @@ def mixed_geometries(rows: Mapping[str, Sequence[Mapping]]) -> dict:
         labels]}`` in row order, the reports without a ``geometry`` under :data:`UNKNOWN_GEOMETRY`.
     """
     return {
-        "segmentation": _mix(rows.get("segmentation", ())),
-        "lesion_level": _mix([r for _, r in lesion_level_rows(rows)]),
+        "segmentation": geometry_mix(rows.get("segmentation", ())),
+        "lesion_level": geometry_mix([r for _, r in lesion_level_rows(rows)]),
     }

@@ -69,6 +69,8 @@ def test_a_report_without_geometry_does_not_mix_on_its_own(tmp_path, rep):
     rows = comparison_rows(collect_reports([tmp_path / "roi", tmp_path / "seg", tmp_path / "det"]))
     assert mixed_geometries(rows) == {"segmentation": None, "lesion_level": None}  # one recorded geometry
     assert rep.table_rows(render_markdown(rows), LESION)["retinanet_detection"]["geometry"] == "-"
+    ticks = [t.get_text() for ax in render_figure(rows).axes for t in ax.get_xticklabels()]
+    assert "retinanet_detection" in ticks and not any("geometry)" in t for t in ticks)  # the chart follows the table
     films = rep.seg_metrics(model="unet_roi (whole films)", geometry="working", froc_mean_sensitivity=0.3)
     rep.put(tmp_path / "films" / "metrics.json", films)
     rows = comparison_rows(collect_reports([tmp_path / d for d in ("roi", "seg", "det", "films")]))
