@@ -189,3 +189,14 @@ def test_every_trainer_drops_gradients_instead_of_zeroing_them(name):
     cls = pydoc.locate(target) if "." in target else getattr(monai.engines, target)
     inits = [vars(c)["__init__"] for c in cls.__mro__ if "__init__" in vars(c)]  # through **kwargs to MONAI's
     assert any("optim_set_to_none" in inspect.signature(f).parameters for f in inits)
+
+
+def test_the_train_json_augmentation_switches_follow_the_presets_that_have_them():
+    # the zoo names these presets rather than importing the transforms; this is where a drift shows
+    from monai_cbis.transforms.presets.registry import PRESETS
+
+    have = {name for name, make in PRESETS.items() if {"augment_backend", "augment_device"} <= set(make().params)}
+    assert set(training.AUGMENT_SWITCH_PRESETS) == have
+    for spec in SPECS.values():
+        params = _configs(spec)["configs/train.json"]
+        assert ("augment_backend" in params) == (spec.preset in have), spec.name
