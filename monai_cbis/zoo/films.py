@@ -24,10 +24,11 @@ from __future__ import annotations
 
 import dataclasses
 
-from .families import get_family
+from .families import breast_gate_step, get_family
 from .inference import evaluation_run
 from .levels import get_level
 from .specs import BundleSpec
+from .training import validation_postprocessing
 
 __all__ = ["evaluate_films_config", "FILM_ITEM_KEYS", "FILM_PRESET"]
 
@@ -61,9 +62,9 @@ def evaluate_films_config(spec: BundleSpec) -> dict | None:
     if family.film_inferer is None or level.films is None:
         return None
     films = get_level(level.films)
-    film_spec = dataclasses.replace(spec, item_keys=FILM_ITEM_KEYS)
-    gate = {**family.breast_gate, "enabled": "@gate_by_breast"} if family.breast_gate is not None else None
-    steps = [*family.validation_postprocessing, *([gate] if gate else [])]
+    film_spec = dataclasses.replace(spec, level=films.name, item_keys=FILM_ITEM_KEYS)  # the bundle, seeing films
+    steps = validation_postprocessing(film_spec, family)  # with the breast gate that films get (breast_gate_step)
+    gate = breast_gate_step(film_spec)
     if family.original_geometry is not None:
         steps += family.original_geometry(spec)
     handler = {**family.report_handler, "model_name": f"{spec.name} (whole films)"}
