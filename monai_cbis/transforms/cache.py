@@ -302,8 +302,8 @@ def memory_cached_dataset(
 
     Reading an entry from disk (``torch.load`` of a MetaTensor with its metadata) costs about 4.7 ms per 224-pixel
     image on this project's 2-core machine when nothing else runs (7-12 ms beside other jobs), more than the whole
-    OpenCV augmentation; from memory it is free. The
-    price is memory: the deterministic items of ``data`` (``cache_rate`` of them), e.g. about 0.6 MB per
+    OpenCV augmentation; from memory it is free. The price is memory: the deterministic items of ``data``
+    (``cache_rate`` of them), e.g. about 0.6 MB per
     ``full_mammogram`` item at 224 (image, label and index map in float32) and 2 MB per ``roi_crop`` item at 512,
     held in the parent and shared with forked DataLoader workers (pages are copied only where written).
 
