@@ -25,7 +25,6 @@ never inverted). Runs on CPU arrays and tensors only; for a GPU use the MONAI ba
 from __future__ import annotations
 
 from collections.abc import Hashable, Mapping, Sequence
-from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -36,74 +35,25 @@ from monai.data.meta_obj import get_track_meta
 from monai.transforms import MapTransform, RandomizableTransform
 from monai.utils import TransformBackends, convert_to_dst_type, convert_to_tensor, ensure_tuple, ensure_tuple_rep
 
-__all__ = ["AugmentDraw", "RandOpenCVAugment", "RandOpenCVAugmentd", "OPENCV_MODES"]
+from .augment_draw import AugmentDraw, RandAugmentDraw
+
+__all__ = ["RandOpenCVAugment", "RandOpenCVAugmentd", "OPENCV_MODES"]
 
 #: Interpolation names (MONAI's) and their OpenCV flags.
 OPENCV_MODES = {"bilinear": cv2.INTER_LINEAR, "nearest": cv2.INTER_NEAREST, "bicubic": cv2.INTER_CUBIC}
 _WARPABLE = (np.uint8, np.uint16, np.int16, np.float32, np.float64)  # dtypes cv2.warpAffine takes as they are
 
 
-@dataclass(frozen=True)
-class AugmentDraw:
-    """One draw of :class:`RandOpenCVAugment`: what fires and with which value (None: that step does not fire)."""
-
-    angle: float | None = None
-    flips: tuple[int, ...] = ()
-    zoom: float | None = None
-    brightness: float | None = None
-    gamma: float | None = None
-    noise_std: float | None = None
-    noise_seed: int = 0
-
-    @property
-    def spatial(self) -> bool:
-        return self.angle is not None or self.zoom is not None or bool(self.flips)
-
-    def matrix(self, shape: Sequence[int]) -> np.ndarray:
-        """The 3 x 3 forward matrix for a 2D array of ``shape`` ``(n0, n1)``, in OpenCV's coordinates (``x`` along the
-        array's second dimension, ``y`` along its first): rotation, then flips, then zoom, about the centre
-        ``((n1 - 1) / 2, (n0 - 1) / 2)`` (MONAI's centre; a positive angle turns as MONAI's ``Rotate`` does)."""
-        rows, cols = shape  # OpenCV's names: the array's first and second dimension
-        cx, cy = (cols - 1) / 2.0, (rows - 1) / 2.0
-        to_centre, from_centre = np.eye(3), np.eye(3)
-        to_centre[:2, 2], from_centre[:2, 2] = (-cx, -cy), (cx, cy)
-        m = np.eye(3)
-        if self.angle is not None:
-            c, s = np.cos(self.angle), np.sin(self.angle)
-            m = np.array([[c, -s, 0], [s, c, 0], [0, 0, 1.0]]) @ m
-        for axis in self.flips:  # MONAI's spatial axis 0 = the array's first spatial dimension = OpenCV's y
-            m = np.diag([-1.0, 1.0, 1.0] if axis == 1 else [1.0, -1.0, 1.0]) @ m
-        if self.zoom is not None:
-            m = np.diag([self.zoom, self.zoom, 1.0]) @ m
-        return from_centre @ m @ to_centre
-
-
-def _range(value: float | Sequence[float], name: str) -> tuple[float, float]:
-    """A number ``x`` as ``(-x, x)`` (MONAI's convention), a pair as it is (sorted)."""
-    if isinstance(value, (int, float)):
-        return (-abs(float(value)), abs(float(value)))
-    value = tuple(float(v) for v in value)
-    if len(value) != 2:
-        raise ValueError(f"{name} should be a number or a pair of numbers, got {value}.")
-    return (min(value), max(value))
-
-
-class RandOpenCVAugment(RandomizableTransform):
+class RandOpenCVAugment(RandAugmentDraw):
     """Paper B's augmentation of one channel-first 2D image in one OpenCV pass (see the module docstring).
 
     Args:
-        rotate_range: rotation angle in radians: ``x`` draws in ``[-x, x]``, a pair in ``[lo, hi]``.
-        rotate_prob, flip_prob, zoom_prob: probability of the rotation, of each flip, of the zoom.
-        flip_axes: the spatial axes that may be flipped (MONAI's ``spatial_axis``: 0 or 1), each drawn on its own.
-        zoom: ``(min, max)`` zoom factor (> 1 enlarges).
-        brightness: ``f`` in ``v * (1 + f)`` is drawn in ``[-brightness, brightness]``.
-        contrast_gamma: ``(min, max)`` gamma of MONAI's ``AdjustContrast`` formula.
-        noise_std: the noise's standard deviation is drawn in ``[0, noise_std]``.
-        intensity_prob: probability of each of brightness, contrast and noise.
         mode: interpolation, one of :data:`OPENCV_MODES` (``"nearest"`` for masks).
+        kwargs: the augmentation settings of :class:`~monai_cbis.transforms.augment_draw.RandAugmentDraw`
+            (``rotate_range``, ``rotate_prob``, ``flip_axes``, ``flip_prob``, ``zoom``, ``zoom_prob``, ``brightness``,
+            ``contrast_gamma``, ``noise_std``, ``intensity_prob``; paper B's by default).
 
-    The defaults are paper B's (:data:`~monai_cbis.transforms.presets.base.AUGMENT_DEFAULTS`). Output: the input's
-    type (a MetaTensor keeps its metadata), shape and dtype.
+    Output: the input's type (a MetaTensor keeps its metadata), shape and dtype.
 
     Raises:
         ValueError: an unknown ``mode``; a tensor on a device other than the CPU.
@@ -119,53 +69,9 @@ class RandOpenCVAugment(RandomizableTransform):
 
     backend = [TransformBackends.NUMPY, TransformBackends.TORCH]
 
-    def __init__(
-        self,
-        rotate_range: float | Sequence[float] = float(np.deg2rad(15.0)),
-        rotate_prob: float = 0.5,
-        flip_axes: Sequence[int] = (1,),
-        flip_prob: float = 0.5,
-        zoom: Sequence[float] = (0.9, 1.1),
-        zoom_prob: float = 0.3,
-        brightness: float = 0.1,
-        contrast_gamma: Sequence[float] = (0.8, 1.25),
-        noise_std: float = 0.02,
-        intensity_prob: float = 0.3,
-        mode: str = "bilinear",
-    ) -> None:
-        RandomizableTransform.__init__(self, prob=1.0)  # each step has its own probability
-        self.rotate_range = _range(rotate_range, "rotate_range")
-        self.zoom = _range(zoom, "zoom")
-        self.contrast_gamma = _range(contrast_gamma, "contrast_gamma")
-        self.brightness, self.noise_std = float(brightness), float(noise_std)
-        self.rotate_prob, self.flip_prob, self.zoom_prob = float(rotate_prob), float(flip_prob), float(zoom_prob)
-        self.intensity_prob = float(intensity_prob)
-        self.flip_axes = tuple(int(a) for a in ensure_tuple(flip_axes))
-        if any(a not in (0, 1) for a in self.flip_axes):
-            raise ValueError(f"Unsupported flip_axes: {self.flip_axes}, available spatial axes are [0, 1].")
+    def __init__(self, mode: str = "bilinear", **kwargs) -> None:
+        super().__init__(**kwargs)
         self.mode = _check_mode(mode)
-        self.draw = AugmentDraw()
-
-    def randomize(self, data=None) -> None:
-        """Draw every step (all values are drawn whether or not the step fires, so the stream does not depend on
-        the outcome)."""
-        super().randomize(None)
-        r = self.R
-        rot, angle = r.rand() < self.rotate_prob, r.uniform(*self.rotate_range)
-        flips = tuple(a for a in self.flip_axes if r.rand() < self.flip_prob)
-        zoom_on, zoom = r.rand() < self.zoom_prob, r.uniform(*self.zoom)
-        bright_on, bright = r.rand() < self.intensity_prob, r.uniform(-self.brightness, self.brightness)
-        gamma_on, gamma = r.rand() < self.intensity_prob, r.uniform(*self.contrast_gamma)
-        noise_on, std, seed = r.rand() < self.intensity_prob, r.uniform(0, self.noise_std), r.randint(2**31)
-        self.draw = AugmentDraw(
-            angle=float(angle) if rot else None,
-            flips=flips,
-            zoom=float(zoom) if zoom_on else None,
-            brightness=float(bright) if bright_on else None,
-            gamma=float(gamma) if gamma_on else None,
-            noise_std=float(std) if noise_on else None,
-            noise_seed=int(seed),
-        )
 
     def apply(self, img, mode: str | None = None, intensity: bool = True):
         """Apply the current :attr:`draw` to a channel-first 2D ``img``: the geometry with ``mode``, then the
@@ -179,7 +85,7 @@ class RandOpenCVAugment(RandomizableTransform):
         if img.ndim != 3:
             raise ValueError(f"RandOpenCVAugment expects a channel-first 2D image (C, W, H), got shape {img.shape}.")
         d = self.draw
-        if not d.spatial and not (intensity and _any_intensity(d)):
+        if not d.spatial and not (intensity and d.intensity):
             return img
         arr = img.as_tensor().numpy() if isinstance(img, MetaTensor) else np.asarray(img)
         out = _warp(arr, d, OPENCV_MODES[mode]) if d.spatial else arr
@@ -202,7 +108,8 @@ class RandOpenCVAugmentd(RandomizableTransform, MapTransform):
         intensity_keys: the keys that also get brightness, contrast and noise (default: the first of ``keys``).
         mode: interpolation per key, or one for all (``["bilinear", "nearest"]`` for an image and its mask).
         allow_missing_keys: skip keys an item lacks.
-        kwargs: the augmentation settings of :class:`RandOpenCVAugment` (``rotate_range``, ``flip_axes``, ...).
+        kwargs: the augmentation settings of :class:`~monai_cbis.transforms.augment_draw.RandAugmentDraw`
+            (``rotate_range``, ``flip_axes``, ...).
 
     Example:
         >>> import torch
@@ -267,10 +174,6 @@ def _check_mode(mode: str) -> str:
     return mode
 
 
-def _any_intensity(d: AugmentDraw) -> bool:
-    return d.brightness is not None or d.gamma is not None or d.noise_std is not None
-
-
 def _warp(arr: np.ndarray, d: AugmentDraw, flag: int) -> np.ndarray:
     """The draw's geometry: exact flips when nothing else fires, else one ``warpAffine`` per channel (dtypes OpenCV
     cannot warp go through float32 and back)."""
@@ -287,7 +190,7 @@ def _warp(arr: np.ndarray, d: AugmentDraw, flag: int) -> np.ndarray:
 
 def _intensity(arr: np.ndarray, d: AugmentDraw) -> np.ndarray:
     """Brightness, contrast, noise in MONAI's order, computed in float32 and returned in ``arr``'s dtype."""
-    if not _any_intensity(d):
+    if not d.intensity:
         return arr
     out = arr.astype(np.float32, copy=True)
     if d.brightness is not None:
