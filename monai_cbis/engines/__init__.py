@@ -1,5 +1,6 @@
-"""Ignite engines and metrics the detection bundle's configs call: the detector's trainer and evaluator
-(MONAI's supervised engines with the detection iteration) and its COCO AP validation metric."""
+"""Ignite engines and metrics the bundles' configs call: the detector's trainer and evaluator (MONAI's supervised
+engines with the detection iteration), its COCO AP validation metric, and the ``prepare_batch`` that augments whole
+batches on the GPU (``--augment_device``)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from .detection import (
     DetectorInferer,
     detection_prepare_batch,
 )
+from .prepare import PrepareBatchAugment
 
 __all__ = [
     "DetectionTrainer",
@@ -19,4 +21,5 @@ __all__ = [
     "DetectionLoss",
     "detection_prepare_batch",
     "DetectionAP",
+    "PrepareBatchAugment",
 ]

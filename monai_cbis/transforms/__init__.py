@@ -7,6 +7,7 @@ Every array transform has a dictionary twin (``...d``); geometry-changing ones a
 
 from __future__ import annotations
 
+from .batch_augment import RandBatchAugment, RandBatchAugmentd
 from .box_items import box_items
 from .boxes import MaskToBox, MaskToBoxd
 from .breast_gate import GateBoxesByBreastd, GateByBreast, GateByBreastd, boxes_in_breast, breast_box, breast_mask
@@ -19,7 +20,6 @@ from .cache import (
 )
 from .crop import CropBreast, CropBreastd, CropByROI, CropByROId, TrimBorder, TrimBorderd
 from .crop_scale import film_scale
-from .device import AugmentOnDeviced
 from .film_geometry import GEOMETRIES, FilmMasks, FilmMasksd, ThresholdToKeyd
 from .intensity import CLAHE, CLAHEd, MedianFilter, MedianFilterd
 from .io import CBISImageReader, LoadMammogram, LoadMammogramd, LoadMammogramIfPresentd
@@ -54,7 +54,8 @@ from .readable import item_files, readable_items
 from .spatial import FastResize, FastResized, FlipToLeft, FlipToLeftd
 
 __all__ = [
-    "AugmentOnDeviced",
+    "RandBatchAugment",
+    "RandBatchAugmentd",
     "RandOpenCVAugment",
     "RandOpenCVAugmentd",
     "FilmMasks",

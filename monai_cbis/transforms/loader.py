@@ -11,9 +11,10 @@ plain tensors: three tensors per batch. Validation and inference keep MONAI's co
 predictions and names files).
 
 :func:`train_loader` is what the bundles' ``train#dataloader`` builds (families with a preset that has the switches):
-MONAI's ``DataLoader`` as before by default; with ``augment_device`` MONAI's ``ThreadDataLoader`` with no worker
-process (CUDA tensors cannot be made in forked workers, see :mod:`monai_cbis.transforms.device`); with
-``augment_backend="opencv"`` a ``DataLoader`` with :func:`collate_without_meta`.
+MONAI's ``DataLoader`` as before by default; with ``augment_backend="opencv"`` a ``DataLoader`` with
+:func:`collate_without_meta`; with ``augment_device`` MONAI's ``ThreadDataLoader`` with :func:`collate_without_meta`
+and no worker process: the items are read from memory and stacked in a thread beside the training loop, and the
+augmentation runs on whole batches on the device (:class:`~monai_cbis.engines.PrepareBatchAugment`).
 """
 
 from __future__ import annotations
@@ -70,15 +71,17 @@ def train_loader(
         augment_backend: ``"monai"``: MONAI's ``DataLoader(dataset, batch_size, num_workers=num_workers, **kwargs)``,
             unchanged; ``"opencv"``: the same with :func:`collate_without_meta` (unless ``collate_fn`` is given).
         augment_device: not None: MONAI's ``ThreadDataLoader`` with ``num_workers=0`` (a ``num_workers`` above 0 is
-            ignored, with a log line saying so): the augmentation runs on that device in the main process.
+            ignored, with a log line saying so: an item is only read from memory) and :func:`collate_without_meta`
+            (unless ``collate_fn`` is given); the augmentation runs on the batches, on that device.
         kwargs: passed to the loader (``shuffle``, ``sampler``, ``drop_last``, ``collate_fn``, ...).
 
     Raises:
         ValueError: an unknown ``augment_backend``, listing the known ones.
 
     Example:
-        >>> type(train_loader([{"image": 0}], batch_size=1, augment_device="cpu")).__name__
-        'ThreadDataLoader'
+        >>> loader = train_loader([{"image": 0}], batch_size=1, augment_device="cpu")
+        >>> type(loader).__name__, loader.collate_fn.__name__
+        ('ThreadDataLoader', 'collate_without_meta')
         >>> train_loader([{"image": 0}], augment_backend="opencv").collate_fn.__name__
         'collate_without_meta'
     """
@@ -91,10 +94,11 @@ def train_loader(
     if augment_device is not None:
         if num_workers:
             logger.info(
-                "augment_device=%s: training loads in the main process (num_workers=%d ignored).",
+                "augment_device=%s: training reads its items from memory in a thread (num_workers=%d ignored).",
                 augment_device,
                 num_workers,
             )
+        kwargs.setdefault("collate_fn", collate_without_meta)
         return ThreadDataLoader(dataset, batch_size=batch_size, num_workers=0, **kwargs)
     if augment_backend == "opencv":
         kwargs.setdefault("collate_fn", collate_without_meta)

@@ -9,12 +9,12 @@ the configs call lives in importable code (``monai_cbis.data``, ``.bundle_root``
 
 from __future__ import annotations
 
+from .augment_switch import IN_MEMORY, PREPARE_BATCH, SWITCH_ARGS, SWITCH_PARAMS, switchable
 from .families import BundleFamily, breast_gate_step, get_family
 from .levels import get_level
 from .specs import BundleSpec
 
 __all__ = [
-    "AUGMENT_SWITCH_PRESETS",
     "train_config",
     "multi_gpu_config",
     "readable_items_config",
@@ -23,15 +23,6 @@ __all__ = [
 ]
 
 _FROM_LOSS = "$monai.handlers.from_engine(['loss'], first=True)"
-
-#: Presets with the augmentation switches (``augment_backend``, ``augment_device``): their bundles' train.json gets
-#: both as parameters (``--augment_backend opencv``, ``--augment_device cuda:0``), the memory cache and
-#: :func:`monai_cbis.transforms.train_loader`.
-AUGMENT_SWITCH_PRESETS = ("full_mammogram", "roi_crop")
-
-
-def _switchable(spec: BundleSpec) -> bool:
-    return spec.preset in AUGMENT_SWITCH_PRESETS
 
 
 def readable_items_config(section: str, dataset_dir: str = "@data_root", cache_dir: str | None = "@cache_dir") -> dict:
@@ -82,8 +73,8 @@ def _loader(loader: dict, family: BundleFamily) -> dict:
 
 
 def _dataset(section: str, in_memory: bool = False) -> dict:
-    """A section's cached dataset; ``in_memory``: held in memory when the OpenCV augmentation is on (its per-item
-    cost is below a disk read's)."""
+    """A section's cached dataset; ``in_memory``: held in memory when an augmentation switch asks for it
+    (:data:`~monai_cbis.zoo.augment_switch.IN_MEMORY`)."""
     dataset = {
         "_target_": "monai_cbis.transforms.cached_dataset",
         "data": f"@{section}#items",
@@ -91,7 +82,7 @@ def _dataset(section: str, in_memory: bool = False) -> dict:
         "cache_dir": "@cache_dir",
     }
     if in_memory:
-        dataset["in_memory"] = "$@augment_backend == 'opencv'"
+        dataset["in_memory"] = IN_MEMORY
     return dataset
 
 
@@ -173,7 +164,7 @@ def _parameters(spec: BundleSpec, family: BundleFamily) -> dict:
         "key_metric": family.key_metric,
         "early_stop_patience": spec.early_stop_patience,
         "num_workers": 0,
-        **({"augment_backend": "monai", "augment_device": None} if _switchable(spec) else {}),
+        **(SWITCH_PARAMS if switchable(spec) else {}),
         "amp": False,
         "channels_last": spec.channels_last,
         "resume": False,
@@ -190,7 +181,7 @@ def _parameters(spec: BundleSpec, family: BundleFamily) -> dict:
 
 def _train_section(spec: BundleSpec, family: BundleFamily) -> dict:
     level = get_level(spec.level)
-    switch = _switchable(spec)
+    switch = switchable(spec)
     loader = {
         "_target_": "monai_cbis.transforms.train_loader" if switch else "DataLoader",
         "dataset": "@train#dataset",
@@ -199,7 +190,7 @@ def _train_section(spec: BundleSpec, family: BundleFamily) -> dict:
         "num_workers": "@num_workers",
     }
     if switch:
-        loader.update({"augment_backend": "@augment_backend", "augment_device": "@augment_device"})
+        loader.update(SWITCH_ARGS)
     if level.drop_last:
         loader["drop_last"] = True
     _loader(loader, family)
@@ -229,6 +220,7 @@ def _train_section(spec: BundleSpec, family: BundleFamily) -> dict:
                 "amp": "@amp",
                 "optim_set_to_none": True,  # as PyTorch's zero_grad default: no memset, no add into old grads
                 "train_handlers": "@train#handlers",
+                **({"prepare_batch": PREPARE_BATCH} if switch else {}),
                 **family.engine_args,
             },
         }
@@ -307,13 +299,7 @@ def train_config(spec: BundleSpec) -> dict:
             "network_def": spec.network_def("@use_imagenet_pretrain"),
             "network": _PLACED_NETWORK,
             **family.components(spec),
-            "preset": spec.preset_config(
-                **(
-                    {"augment_backend": "@augment_backend", "augment_device": "@augment_device"}
-                    if _switchable(spec)
-                    else {}
-                )
-            ),
+            "preset": spec.preset_config(**(SWITCH_ARGS if switchable(spec) else {})),
             "loss": family.loss_config(spec),
             "optimizer": {"_target_": "torch.optim.Adam", "params": family.optimizer_params, "lr": "@learning_rate"},
             "lr_scheduler": {

@@ -6,7 +6,7 @@ import pytest
 from docstring_examples import modules_with_examples, run_examples
 
 PACKAGE = "monai_cbis.engines"
-MODULES = ["detection", "coco_metric"]
+MODULES = ["detection", "coco_metric", "prepare"]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -11,7 +11,7 @@ MODULES += ["meta", "lesion_crop", "presets.base", "presets.full_mammogram", "pr
 MODULES += ["presets.lesion_classification", "readable", "lesion_boxes", "presets.detection", "breast_gate", "device"]
 MODULES += ["presets.highres", "film_geometry", "crop_scale"]
 MODULES += ["pixel_spacing"]
-MODULES += ["opencv_augment", "loader"]
+MODULES += ["opencv_augment", "loader", "augment_draw", "batch_augment"]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -14,6 +14,7 @@ from monai_cbis.zoo import (
     LEVELS,
     SPECS,
     BundleFamily,
+    augment_switch,
     get_family,
     inference,
     metadata,
@@ -196,7 +197,9 @@ def test_the_train_json_augmentation_switches_follow_the_presets_that_have_them(
     from monai_cbis.transforms.presets.registry import PRESETS
 
     have = {name for name, make in PRESETS.items() if {"augment_backend", "augment_device"} <= set(make().params)}
-    assert set(training.AUGMENT_SWITCH_PRESETS) == have
+    assert set(augment_switch.AUGMENT_SWITCH_PRESETS) == have
     for spec in SPECS.values():
         params = _configs(spec)["configs/train.json"]
         assert ("augment_backend" in params) == (spec.preset in have), spec.name
+        trainer = params["train"]["trainer"]
+        assert ("prepare_batch" in trainer) == (spec.preset in have), spec.name

@@ -26,7 +26,7 @@ from monai.transforms import (
     RepeatChanneld,
 )
 
-from ..device import AugmentOnDeviced
+from ..batch_augment import RandBatchAugmentd
 from ..opencv_augment import RandOpenCVAugmentd
 
 __all__ = [
@@ -55,6 +55,10 @@ class Preset:
         params: the settings the preset was built with (its arguments without the item keys, defaults filled in).
         final: deterministic steps after the augmentation (the classification preset's channel repeat and mean/std
             normalisation), or None.
+        batch: the augmentation of whole collated batches on ``augment_device``
+            (:class:`~monai_cbis.transforms.RandBatchAugmentd`), or None. When set, ``random`` is empty: training
+            applies ``batch`` to each batch after moving it to the device (the bundles' trainers do it with
+            :class:`~monai_cbis.engines.PrepareBatchAugment`).
     """
 
     name: str
@@ -62,6 +66,7 @@ class Preset:
     random: Compose
     params: dict = field(default_factory=dict)
     final: Compose | None = None
+    batch: Compose | None = None
 
     def _final(self) -> list:
         return list(self.final.transforms) if self.final is not None else []
@@ -136,8 +141,16 @@ class PresetSettings:
         raise NotImplementedError
 
     def random_transforms(self) -> list:
-        """The augmentation."""
+        """The augmentation (built with :attr:`augment_kind`, for presets with the switches)."""
         raise NotImplementedError
+
+    @property
+    def augment_kind(self) -> str:
+        """What :func:`augmentation` builds: ``"batch"`` with an ``augment_device``, else the ``augment_backend``
+        (``"monai"`` for presets without the switches)."""
+        if getattr(self, "augment_device", None) is not None:
+            return "batch"
+        return getattr(self, "augment_backend", "monai")
 
     def final_transforms(self) -> list:
         """Deterministic transforms that must follow the augmentation; none by default."""
@@ -148,27 +161,35 @@ class PresetSettings:
         return {f.name: getattr(self, f.name) for f in fields(self) if not f.name.endswith("_key")}
 
     def preset(self) -> Preset:
-        """The :class:`Preset` these settings describe. Settings with an ``augment_device`` field (not None) start
-        the random part with :class:`~monai_cbis.transforms.device.AugmentOnDeviced` on the preset's ``keys``: the
-        augmentation (and the final part) then runs on that device, and caches stop before the move."""
+        """The :class:`Preset` these settings describe. Settings with an ``augment_device`` (not None) get an empty
+        random part and the augmentation as :attr:`Preset.batch`: the whole training pipeline of an item is then
+        deterministic (cached whole), and the augmentation runs per batch on the device.
+
+        Raises:
+            ValueError: ``augment_device`` with a preset that has a final part (it would have to follow the
+                augmentation, item by item).
+        """
         final = self.final_transforms()
         random = self.random_transforms()
-        device = getattr(self, "augment_device", None)
-        if device is not None:
-            keys = self.keys  # type: ignore[attr-defined]
-            random = [AugmentOnDeviced(keys, device=device, allow_missing_keys=True), *random]
+        batch = None
+        if self.augment_kind == "batch":
+            if final:
+                raise ValueError(f"augment_device is not supported by the {self.name!r} preset (it has a final part).")
+            batch, random = Compose(random), []
         return Preset(
             self.name,
             Compose(self.deterministic_transforms()),
             Compose(random),
             self.params(),
             Compose(final) if final else None,
+            batch,
         )
 
 
-#: How the augmentation runs: ``"monai"`` (MONAI's random transforms, one after another; on ``augment_device`` when
-#: set) or ``"opencv"`` (:class:`~monai_cbis.transforms.opencv_augment.RandOpenCVAugmentd`: the same list drawn
-#: once and applied in one OpenCV pass on CPU, for DataLoader workers that must feed a GPU).
+#: How the augmentation runs on each item: ``"monai"`` (MONAI's random transforms, one after another) or
+#: ``"opencv"`` (:class:`~monai_cbis.transforms.opencv_augment.RandOpenCVAugmentd`: the same list drawn once and
+#: applied in one OpenCV pass on CPU, for DataLoader workers that must feed a GPU). With ``augment_device`` the
+#: augmentation runs per batch instead (:class:`~monai_cbis.transforms.RandBatchAugmentd`).
 AUGMENT_BACKENDS = ("monai", "opencv")
 
 #: Paper B's augmentation (rotation, flips, zoom, brightness/contrast, Gaussian noise), probabilities and ranges.
@@ -216,10 +237,17 @@ def augmentation(
     """The random transforms: rotation, a flip per spatial axis in ``axes`` and zoom on ``keys`` (interpolated with
     ``modes``, one per key), then brightness, contrast (gamma) and Gaussian noise on ``image_key``: MONAI's six or
     seven transforms, or with ``backend="opencv"`` one :class:`~monai_cbis.transforms.RandOpenCVAugmentd` with the
-    same settings (see :data:`AUGMENT_BACKENDS`)."""
+    same settings (see :data:`AUGMENT_BACKENDS`), or with ``backend="batch"`` one
+    :class:`~monai_cbis.transforms.RandBatchAugmentd` (for whole batches: :attr:`PresetSettings.augment_kind`)."""
     p = settings
     if backend == "opencv":
         return [RandOpenCVAugmentd(keys, intensity_keys=image_key, mode=list(modes), flip_axes=list(axes), **p)]
+    if backend == "batch":
+        return [
+            RandBatchAugmentd(
+                keys, intensity_keys=image_key, mode=list(modes), flip_axes=list(axes), allow_missing_keys=True, **p
+            )
+        ]
     return [
         RandRotated(keys, range_x=p["rotate_range"], prob=p["rotate_prob"], mode=modes, padding_mode="zeros"),
         *[RandFlipd(keys, spatial_axis=a, prob=p["flip_prob"]) for a in axes],

@@ -55,10 +55,11 @@ class FullMammogramSettings(FilmWithMasksKeys, PresetSettings):
         augment: overrides of the augmentation settings (``rotate_range`` in radians, ``rotate_prob``,
             ``flip_prob``, ``zoom``, ``zoom_prob``, ``brightness``, ``contrast_gamma``, ``noise_std``,
             ``intensity_prob``; see :data:`~monai_cbis.transforms.presets.base.AUGMENT_DEFAULTS`).
-        augment_device: None (the augmentation runs where the loader runs: in its CPU workers) or a device such as
-            ``"cuda:0"``: each cached item is moved there first and MONAI's random transforms run on it (use a
-            ``ThreadDataLoader`` with ``num_workers=0``); see :mod:`monai_cbis.transforms.device` and
-            ``benchmarks/loader.py`` for when it pays.
+        augment_device: None (the augmentation runs on each item where the loader runs: in its CPU workers) or a
+            device such as ``"cuda:0"``: the item pipeline stays deterministic and the augmentation runs on whole
+            batches on that device (:attr:`~monai_cbis.transforms.Preset.batch`, a
+            :class:`~monai_cbis.transforms.RandBatchAugmentd`, applied by the trainer's
+            :class:`~monai_cbis.engines.PrepareBatchAugment`); see ``benchmarks/loader.py`` for when it pays.
         augment_backend: ``"monai"`` (default: MONAI's random transforms, one after another) or ``"opencv"``: the
             same augmentation drawn once per item and applied in one OpenCV pass on CPU
             (:class:`~monai_cbis.transforms.RandOpenCVAugmentd`), several times faster: for DataLoader workers
@@ -102,7 +103,7 @@ class FullMammogramSettings(FilmWithMasksKeys, PresetSettings):
         return det + float32_output(keys, image_key, self.out_channels)
 
     def random_transforms(self) -> list:
-        return augmentation(self.keys, self.image_key, [1], self.modes, self.augment, self.augment_backend)
+        return augmentation(self.keys, self.image_key, [1], self.modes, self.augment, self.augment_kind)
 
 
 def full_mammogram_transforms(*args, **kwargs) -> Preset:

@@ -97,7 +97,7 @@ class RoiCropSettings(PresetSettings):
 
     def random_transforms(self) -> list:
         modes = ["bilinear", "nearest"]
-        return augmentation(self.keys, self.image_key, [0, 1], modes, self.augment, self.augment_backend)
+        return augmentation(self.keys, self.image_key, [0, 1], modes, self.augment, self.augment_kind)
 
 
 def roi_crop_transforms(*args, **kwargs) -> Preset:
