@@ -19,9 +19,11 @@ least 800 (the target printed below). Measured with the bundles' own pieces, cac
   on idle cores (1000 / CPU-ms per process that can work at once, the main process and each worker on its own
   core: the ceiling on this machine when nothing else runs); the peak memory of each worker (VmHWM, pages shared
   with the parent included);
-* (4) the GPU switch, ``get_preset(..., augment_device=DEVICE)`` with a ``ThreadDataLoader`` (``num_workers=0``):
-  the cached item is moved to ``--device`` and MONAI's random transforms run there. Without a GPU it runs with
-  ``cpu`` to show that the pipeline builds and runs; its figure then says nothing about a GPU.
+* (4) the GPU switch, ``get_preset(..., augment_device=DEVICE)``: the items' pipeline is deterministic, so the
+  ``ThreadDataLoader`` (``num_workers=0``) only reads them from memory and stacks them (``collate_without_meta``) in
+  a thread, and each batch is moved to ``--device`` and augmented there as a batch (``Preset.batch``, one draw per
+  image, through the trainer's own ``PrepareBatchAugment``); timed to the end of the device's work. Without a GPU it
+  runs with ``cpu`` to show that the pipeline builds and runs; its figure then says nothing about a GPU.
 
 Each round runs every loader variant once (interleaved, so a busy machine slows all alike). Torch runs one thread
 per process (as in torch's DataLoader workers), OpenCV its default number (as in the bundles). On a shared machine
@@ -35,8 +37,8 @@ images/s follow the load (printed with each preset); CPU ms per image much less.
 Which to use: on a CPU-only machine the network trains at 2-4 images/s and any loader keeps up: keep the default.
 To feed a GPU from the CPU, use ``augment_backend="opencv"`` with ``in_memory=True`` and ``collate_without_meta``
 (the bundles' ``--augment_backend opencv``); on this 2-core machine with no worker process (workers add 1-4 ms per
-image of hand-over to the main process, more than they save on two cores). ``augment_device="cuda:0"`` moves
-MONAI's transforms to the GPU instead (not timed on a GPU yet).
+image of hand-over to the main process, more than they save on two cores). With a GPU, ``augment_device="cuda:0"``
+(the bundles' ``--augment_device cuda:0``) augments whole batches there and leaves the CPU only the reading.
 """
 
 from __future__ import annotations
@@ -77,14 +79,17 @@ def _cpu_s(pid: int) -> float:
         return 0.0
 
 
-def _epoch(loader) -> tuple[int, float, float, list[float]]:
-    """Iterate ``loader`` once: images served, seconds, CPU seconds (this process and its live workers), peak RSS
-    (MB) of the workers."""
+def _epoch(loader, per_batch=None) -> tuple[int, float, float, list[float]]:
+    """Iterate ``loader`` once (each batch through ``per_batch`` if given): images served, seconds (to the end of
+    the GPU's work), CPU seconds (this process and its live workers), peak RSS (MB) of the workers."""
     it = iter(loader)
     workers = list(getattr(it, "_workers", []))
     n, t0, c0 = 0, time.perf_counter(), time.process_time() + sum(_cpu_s(w.pid) for w in workers)
     for batch in it:
-        n += int(batch["image"].shape[0])
+        images = per_batch(batch)[0] if per_batch is not None else batch["image"]
+        n += int(images.shape[0])
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
     dt = time.perf_counter() - t0
     cpu = time.process_time() + sum(_cpu_s(w.pid) for w in workers) - c0
     peaks = [p for p in (_peak_rss_mb(w.pid) for w in workers) if p is not None]
@@ -134,6 +139,7 @@ def _costs(cached: list[dict], presets: dict, reps: int) -> list[tuple[str, floa
 def bench(name, items, preset_name, settings, cache_dir, a) -> None:
     from monai.data import DataLoader, ThreadDataLoader
 
+    from monai_cbis.engines import PrepareBatchAugment
     from monai_cbis.transforms import cached_dataset, collate_without_meta, get_preset
 
     presets = {
@@ -156,7 +162,8 @@ def bench(name, items, preset_name, settings, cache_dir, a) -> None:
     print("  (2) CPU ms per image: " + ", ".join(f"{n} {ms:.2f}" for n, ms in costs))
 
     train = cached_dataset(items, presets["monai"], cache_dir)
-    on_device = cached_dataset(items, presets["device"], cache_dir)
+    on_device = cached_dataset(items, presets["device"], cache_dir, in_memory=True)
+    prepare = PrepareBatchAugment(presets["device"].batch, device=a.device, seed=0)
     built, procs = {}, {}
     for w in sorted({0, a.workers}):
         procs[f"monai, DataLoader, {w} workers"] = procs[f"opencv, DataLoader, {w} workers"] = 1 + w
@@ -167,16 +174,19 @@ def bench(name, items, preset_name, settings, cache_dir, a) -> None:
             memory, batch_size=a.batch_size, shuffle=True, num_workers=w, persistent_workers=w > 0,
             collate_fn=collate_without_meta,
         )  # fmt: skip
-    switch = f"augment_device={a.device}, ThreadDataLoader"
-    built[switch] = ThreadDataLoader(on_device, batch_size=a.batch_size, shuffle=True, num_workers=0)
+    switch = f"augment_device={a.device}, batches on it"
+    built[switch] = ThreadDataLoader(
+        on_device, batch_size=a.batch_size, shuffle=True, num_workers=0, collate_fn=collate_without_meta
+    )
+    per_batch = {switch: lambda b: prepare(b, torch.device(a.device))}
     rates: dict[str, list[float]] = {k: [] for k in built}
     cpu_ms: dict[str, list[float]] = {k: [] for k in built}
     peaks: dict[str, list[float]] = {k: [] for k in built}
     for k in built:  # warm-up epoch (worker start-up, first allocations)
-        _epoch(built[k])
+        _epoch(built[k], per_batch.get(k))
     for _ in range(a.rounds):
         for k, loader in built.items():
-            n, dt, cpu, p = _epoch(loader)
+            n, dt, cpu, p = _epoch(loader, per_batch.get(k))
             rates[k].append(n / dt)
             cpu_ms[k].append(cpu / n * 1000)
             peaks[k].extend(p)

@@ -23,7 +23,7 @@ def test_quick_loader_benchmark_prints_rates_against_the_target(tmp_path):
         "== roi_crop 128",
     ]
     loaders = [f"{backend}, DataLoader, {w} workers" for backend in ("monai", "opencv") for w in (0, 2)]
-    for loader in [*loaders, "augment_device=cpu, ThreadDataLoader"]:
+    for loader in [*loaders, "augment_device=cpu, batches on it"]:
         rows = [ln for ln in text.splitlines() if ln.strip().startswith(loader)]
         assert len(rows) == 2, text  # one per preset
         assert all(
