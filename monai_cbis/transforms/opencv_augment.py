@@ -18,8 +18,8 @@ Ranges, probabilities and the order of the draws are those of
 strength; the pixels differ from MONAI's in two known ways: zoom is one resampling about the centre (MONAI resizes,
 then crops or pads to the original size, padding with edge values) and what moves in from outside the image is 0
 (MONAI's rotation pads with zeros as well). Nothing is recorded in ``applied_operations`` (training augmentation is
-never inverted). Runs on CPU arrays and tensors only; for a GPU use the MONAI backend with ``augment_device``
-(:mod:`monai_cbis.transforms.device`).
+never inverted). Runs on CPU arrays and tensors only; on a GPU, whole batches are augmented with the same draws by
+:class:`~monai_cbis.transforms.RandBatchAugmentd` (the presets' ``augment_device``).
 """
 
 from __future__ import annotations
@@ -79,8 +79,8 @@ class RandOpenCVAugment(RandAugmentDraw):
         mode = self.mode if mode is None else _check_mode(mode)
         if isinstance(img, torch.Tensor) and img.device.type != "cpu":
             raise ValueError(
-                f"RandOpenCVAugment runs on CPU data, got a tensor on {img.device}; for a GPU use the MONAI backend "
-                "with augment_device."
+                f"RandOpenCVAugment runs on CPU data, got a tensor on {img.device}; on a GPU augment whole batches "
+                "with RandBatchAugment (the presets' augment_device)."
             )
         if img.ndim != 3:
             raise ValueError(f"RandOpenCVAugment expects a channel-first 2D image (C, W, H), got shape {img.shape}.")
