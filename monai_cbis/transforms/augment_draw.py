@@ -17,10 +17,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from monai.transforms import RandomizableTransform
-from monai.utils import ensure_tuple
+from monai.config import KeysCollection
+from monai.transforms import MapTransform, RandomizableTransform
+from monai.utils import ensure_tuple, ensure_tuple_rep
 
-__all__ = ["AugmentDraw", "RandAugmentDraw"]
+__all__ = ["AugmentDraw", "RandAugmentDraw", "RandAugmentDrawd"]
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,9 @@ class RandAugmentDraw(RandomizableTransform):
         ((1,), True, False)
     """
 
+    #: The interpolation names a subclass applies the draw with (MONAI's names).
+    modes: tuple[str, ...] = ()
+
     def __init__(
         self,
         rotate_range: float | Sequence[float] = float(np.deg2rad(15.0)),
@@ -149,5 +153,54 @@ class RandAugmentDraw(RandomizableTransform):
             noise_seed=int(seed),
         )
 
+    @classmethod
+    def check_mode(cls, mode: str) -> str:
+        """``mode`` if it is one of :attr:`modes`.
+
+        Raises:
+            ValueError: another name, listing the known ones.
+        """
+        if mode not in cls.modes:
+            raise ValueError(f"Unsupported mode: {mode!r}, available options are {sorted(cls.modes)}.")
+        return mode
+
     def __call__(self, data=None):
         raise NotImplementedError(f"{type(self).__name__} only draws; RandOpenCVAugment and RandBatchAugment apply.")
+
+
+class RandAugmentDrawd(RandomizableTransform, MapTransform):
+    """What the dictionary twins share: the keys the geometry moves (image and masks together), the keys that also
+    get the intensity steps, one interpolation per key, and the array transform (:attr:`array_class`) that draws.
+
+    Args:
+        keys: the keys to move.
+        intensity_keys: the keys that also get brightness, contrast and noise (default: the first of ``keys``).
+        mode: interpolation per key, or one for all (``["bilinear", "nearest"]`` for an image and its mask).
+        allow_missing_keys: skip keys an item lacks.
+        kwargs: the augmentation settings of :class:`RandAugmentDraw` (``rotate_range``, ``flip_axes``, ...).
+
+    Raises:
+        ValueError: a mode the array transform does not know; see :class:`RandAugmentDraw`.
+    """
+
+    #: The array transform a subclass applies (a :class:`RandAugmentDraw` subclass).
+    array_class: type[RandAugmentDraw] = RandAugmentDraw
+
+    def __init__(
+        self,
+        keys: KeysCollection,
+        intensity_keys: KeysCollection | None = None,
+        mode: str | Sequence[str] = "bilinear",
+        allow_missing_keys: bool = False,
+        **kwargs,
+    ) -> None:
+        MapTransform.__init__(self, keys, allow_missing_keys)
+        RandomizableTransform.__init__(self, prob=1.0)
+        self.intensity_keys = set(ensure_tuple(intensity_keys) if intensity_keys is not None else self.keys[:1])
+        self.mode = tuple(self.array_class.check_mode(m) for m in ensure_tuple_rep(mode, len(self.keys)))
+        self.augment = self.array_class(**kwargs)
+
+    def set_random_state(self, seed: int | None = None, state: np.random.RandomState | None = None):
+        super().set_random_state(seed, state)
+        self.augment.set_random_state(seed, state)
+        return self

@@ -27,12 +27,10 @@ from collections.abc import Hashable, Mapping, Sequence
 import numpy as np
 import torch
 import torch.nn.functional as F
-from monai.config import KeysCollection
 from monai.data import MetaTensor
-from monai.transforms import MapTransform, RandomizableTransform
-from monai.utils import TransformBackends, ensure_tuple, ensure_tuple_rep
+from monai.utils import TransformBackends
 
-from .augment_draw import AugmentDraw, RandAugmentDraw
+from .augment_draw import AugmentDraw, RandAugmentDraw, RandAugmentDrawd
 
 __all__ = ["RandBatchAugment", "RandBatchAugmentd", "BATCH_MODES"]
 
@@ -63,10 +61,11 @@ class RandBatchAugment(RandAugmentDraw):
     """
 
     backend = [TransformBackends.TORCH]
+    modes = BATCH_MODES
 
     def __init__(self, mode: str = "bilinear", **kwargs) -> None:
         super().__init__(**kwargs)
-        self.mode = _check_mode(mode)
+        self.mode = self.check_mode(mode)
         self.draws: list[AugmentDraw] = []
 
     def randomize_batch(self, batch_size: int) -> None:
@@ -81,7 +80,7 @@ class RandBatchAugment(RandAugmentDraw):
     def apply(self, batch: torch.Tensor, mode: str | None = None, intensity: bool = True) -> torch.Tensor:
         """Apply the current :attr:`draws` to ``batch``: the geometry with ``mode``, then the intensity steps when
         ``intensity``."""
-        mode = self.mode if mode is None else _check_mode(mode)
+        mode = self.mode if mode is None else self.check_mode(mode)
         if batch.ndim != 4:
             raise ValueError(f"RandBatchAugment expects a batch of 2D images (B, C, H, W), got shape {batch.shape}.")
         if len(self.draws) != batch.shape[0]:
@@ -90,9 +89,12 @@ class RandBatchAugment(RandAugmentDraw):
         out = _warp(img, self.draws, mode)
         if intensity:
             out = _intensity(out, self.draws)
-        if isinstance(batch, MetaTensor) and out is not img:
-            out = MetaTensor(out).copy_meta_from(batch, copy_attr=False)
-        return batch if out is img else out
+        if out is img:
+            return batch
+        if isinstance(batch, MetaTensor):  # the input's metadata, its dict and list copied (the input is not written)
+            out = out.as_subclass(MetaTensor).copy_meta_from(batch, copy_attr=False)
+            out.meta, out.applied_operations = dict(batch.meta), list(batch.applied_operations)
+        return out
 
     def __call__(self, batch: torch.Tensor, mode: str | None = None, randomize: bool = True) -> torch.Tensor:
         if randomize:
@@ -100,7 +102,7 @@ class RandBatchAugment(RandAugmentDraw):
         return self.apply(batch, mode)
 
 
-class RandBatchAugmentd(RandomizableTransform, MapTransform):
+class RandBatchAugmentd(RandAugmentDrawd):
     """Dictionary twin of :class:`RandBatchAugment` for a collated batch: one draw per image, the geometry applied
     to every key (image and masks move together), the intensity steps to ``intensity_keys`` only.
 
@@ -124,25 +126,7 @@ class RandBatchAugmentd(RandomizableTransform, MapTransform):
     """
 
     backend = RandBatchAugment.backend
-
-    def __init__(
-        self,
-        keys: KeysCollection,
-        intensity_keys: KeysCollection | None = None,
-        mode: str | Sequence[str] = "bilinear",
-        allow_missing_keys: bool = False,
-        **kwargs,
-    ) -> None:
-        MapTransform.__init__(self, keys, allow_missing_keys)
-        RandomizableTransform.__init__(self, prob=1.0)
-        self.intensity_keys = set(ensure_tuple(intensity_keys) if intensity_keys is not None else self.keys[:1])
-        self.mode = tuple(_check_mode(m) for m in ensure_tuple_rep(mode, len(self.keys)))
-        self.augment = RandBatchAugment(**kwargs)
-
-    def set_random_state(self, seed: int | None = None, state: np.random.RandomState | None = None):
-        super().set_random_state(seed, state)
-        self.augment.set_random_state(seed, state)
-        return self
+    array_class = RandBatchAugment
 
     def randomize(self, data=None) -> None:
         self.augment.randomize_batch(int(data))
@@ -158,12 +142,6 @@ class RandBatchAugmentd(RandomizableTransform, MapTransform):
         for key, mode in self.key_iterator(d, self.mode):
             d[key] = self.augment.apply(d[key], mode, intensity=key in self.intensity_keys)
         return d
-
-
-def _check_mode(mode: str) -> str:
-    if mode not in BATCH_MODES:
-        raise ValueError(f"Unsupported mode: {mode!r}, available options are {list(BATCH_MODES)}.")
-    return mode
 
 
 def _theta(draw: AugmentDraw, rows: int, cols: int) -> np.ndarray:
@@ -194,16 +172,24 @@ def _warp(img: torch.Tensor, draws: Sequence[AugmentDraw], mode: str) -> torch.T
         out.index_copy_(0, index, img.index_select(0, index).flip(dims))
     if resampled:
         rows, cols = int(img.shape[-2]), int(img.shape[-1])
-        work = img if img.is_floating_point() else img.float()
+        work = img if img.dtype in (torch.float32, torch.float64) else img.float()  # half precision: grid errors
         theta = np.stack([_theta(draws[i], rows, cols) for i in resampled])
         index = torch.as_tensor(resampled, device=img.device)
         part = work.index_select(0, index)
         grid = F.affine_grid(torch.as_tensor(theta, dtype=work.dtype, device=work.device), list(part.shape), True)
         warped = F.grid_sample(part, grid, mode=mode, padding_mode="zeros", align_corners=True)
-        if warped.dtype != img.dtype:
-            warped = (warped.round() if not img.is_floating_point() else warped).to(img.dtype)
-        out.index_copy_(0, index, warped)
+        out.index_copy_(0, index, _cast(warped, img.dtype))
     return out
+
+
+def _cast(values: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+    """``values`` in ``dtype``; for an integer dtype rounded and saturated to its range (as OpenCV's warp does)."""
+    if values.dtype == dtype:
+        return values
+    if dtype.is_floating_point:
+        return values.to(dtype)
+    info = torch.iinfo(dtype)
+    return values.round().clamp(info.min, info.max).to(dtype)
 
 
 def _per_image(values: list[float], ref: torch.Tensor) -> torch.Tensor:
@@ -231,4 +217,4 @@ def _intensity(img: torch.Tensor, draws: Sequence[AugmentDraw]) -> torch.Tensor:
         generator = torch.Generator(device=out.device).manual_seed(draws[0].noise_seed)
         noise = torch.randn(out.shape, generator=generator, device=out.device, dtype=out.dtype)
         out += noise * _per_image([d.noise_std or 0.0 for d in draws], out)
-    return out if img.dtype == torch.float32 else out.to(img.dtype)
+    return _cast(out, img.dtype)

@@ -24,18 +24,16 @@ never inverted). Runs on CPU arrays and tensors only; on a GPU, whole batches ar
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Hashable, Mapping
 
 import cv2
 import numpy as np
 import torch
-from monai.config import KeysCollection
 from monai.data import MetaTensor
 from monai.data.meta_obj import get_track_meta
-from monai.transforms import MapTransform, RandomizableTransform
-from monai.utils import TransformBackends, convert_to_dst_type, convert_to_tensor, ensure_tuple, ensure_tuple_rep
+from monai.utils import TransformBackends, convert_to_dst_type, convert_to_tensor
 
-from .augment_draw import AugmentDraw, RandAugmentDraw
+from .augment_draw import AugmentDraw, RandAugmentDraw, RandAugmentDrawd
 
 __all__ = ["RandOpenCVAugment", "RandOpenCVAugmentd", "OPENCV_MODES"]
 
@@ -68,15 +66,16 @@ class RandOpenCVAugment(RandAugmentDraw):
     """
 
     backend = [TransformBackends.NUMPY, TransformBackends.TORCH]
+    modes = tuple(OPENCV_MODES)
 
     def __init__(self, mode: str = "bilinear", **kwargs) -> None:
         super().__init__(**kwargs)
-        self.mode = _check_mode(mode)
+        self.mode = self.check_mode(mode)
 
     def apply(self, img, mode: str | None = None, intensity: bool = True):
         """Apply the current :attr:`draw` to a channel-first 2D ``img``: the geometry with ``mode``, then the
         intensity steps when ``intensity``."""
-        mode = self.mode if mode is None else _check_mode(mode)
+        mode = self.mode if mode is None else self.check_mode(mode)
         if isinstance(img, torch.Tensor) and img.device.type != "cpu":
             raise ValueError(
                 f"RandOpenCVAugment runs on CPU data, got a tensor on {img.device}; on a GPU augment whole batches "
@@ -99,7 +98,7 @@ class RandOpenCVAugment(RandAugmentDraw):
         return self.apply(img, mode)
 
 
-class RandOpenCVAugmentd(RandomizableTransform, MapTransform):
+class RandOpenCVAugmentd(RandAugmentDrawd):
     """Dictionary twin of :class:`RandOpenCVAugment`: one draw per item, the geometry applied to every key (image
     and masks move together), the intensity steps to ``intensity_keys`` only.
 
@@ -121,25 +120,7 @@ class RandOpenCVAugmentd(RandomizableTransform, MapTransform):
     """
 
     backend = RandOpenCVAugment.backend
-
-    def __init__(
-        self,
-        keys: KeysCollection,
-        intensity_keys: KeysCollection | None = None,
-        mode: str | Sequence[str] = "bilinear",
-        allow_missing_keys: bool = False,
-        **kwargs,
-    ) -> None:
-        MapTransform.__init__(self, keys, allow_missing_keys)
-        RandomizableTransform.__init__(self, prob=1.0)
-        self.intensity_keys = set(ensure_tuple(intensity_keys) if intensity_keys is not None else self.keys[:1])
-        self.mode = tuple(_check_mode(m) for m in ensure_tuple_rep(mode, len(self.keys)))
-        self.augment = RandOpenCVAugment(**kwargs)
-
-    def set_random_state(self, seed: int | None = None, state: np.random.RandomState | None = None):
-        super().set_random_state(seed, state)
-        self.augment.set_random_state(seed, state)
-        return self
+    array_class = RandOpenCVAugment
 
     def randomize(self, data=None) -> None:
         self.augment.randomize()
@@ -166,12 +147,6 @@ def _like(out: np.ndarray, img):
             return convert_to_dst_type(src=out, dst=convert_to_tensor(img, track_meta=True))[0]
         return torch.from_numpy(out)
     return out
-
-
-def _check_mode(mode: str) -> str:
-    if mode not in OPENCV_MODES:
-        raise ValueError(f"Unsupported mode: {mode!r}, available options are {sorted(OPENCV_MODES)}.")
-    return mode
 
 
 def _warp(arr: np.ndarray, d: AugmentDraw, flag: int) -> np.ndarray:
