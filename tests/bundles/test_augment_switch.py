@@ -9,8 +9,11 @@ import csv
 import os
 
 import pytest
+import torch
 from bundle_workflow import config_workflow
+from ignite.engine import Events
 from monai.data import CacheDataset, DataLoader, ThreadDataLoader, list_data_collate
+from monai.engines import default_prepare_batch
 from scratch import scratch_dir
 
 from monai_cbis.data import make_synthetic_cbis
@@ -64,11 +67,21 @@ def test_device_flag_trains_one_epoch_with_batches_augmented_by_the_trainer(env)
     assert isinstance(loader, ThreadDataLoader) and loader.num_workers == 0
     assert loader.collate_fn is collate_without_meta
     assert isinstance(loader.dataset, CacheDataset) and list(loader.dataset.transform.transforms) == []
-    prepare = wf.parser.get_parsed_content("train#trainer").prepare_batch
+    trainer = wf.parser.get_parsed_content("train#trainer")
+    prepare = trainer.prepare_batch
     assert isinstance(prepare, PrepareBatchAugment) and prepare.seed == 0
     assert [type(t) for t in prepare.augment.transforms] == [RandBatchAugmentd]
+    assert wf.parser.get_parsed_content("validate#evaluator").prepare_batch is default_prepare_batch  # not augmented
+    changed = []  # the network's input against the loader's batch, per iteration
+    trainer.add_event_handler(
+        Events.ITERATION_COMPLETED,
+        lambda e: changed.extend(  # MONAI decollates batch and output: one dict per image
+            not torch.equal(o["image"].cpu(), b["image"]) for o, b in zip(e.state.output, e.state.batch, strict=True)
+        ),
+    )
     rows = _one_epoch(wf, root)
     assert [int(r["epoch"]) for r in rows] == [1] and float(rows[0]["train_loss"]) > 0
+    assert changed and any(changed)  # the trainer trained on augmented batches
 
 
 @pytest.mark.parametrize("bundle", ["unet_roi", "deeplabv3plus_r50"])

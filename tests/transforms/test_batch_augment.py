@@ -54,11 +54,17 @@ def test_images_that_do_not_move_are_untouched_and_nothing_firing_is_no_copy(dev
 
 @pytest.mark.parametrize("device", DEVICES)
 def test_intensity_steps_match_the_opencv_pass_and_noise_is_seeded(device):
-    img = smooth_batch(n=6)
-    settings = {**OFF, "intensity_prob": 1.0, "noise_std": 0.0}  # brightness and contrast, the noise's spread is 0
-    ref = torch.stack([RandOpenCVAugment(**settings).set_random_state(7)(i) for i in img[:1]])
-    out = RandBatchAugment(**settings).set_random_state(7)(img[:1].to(device)).cpu()
-    assert torch.allclose(out, ref, atol=1e-5)
+    img = smooth_batch(n=12) * torch.linspace(0.5, 2.0, 12).view(-1, 1, 1, 1)  # each image its own range
+    settings = {**OFF, "intensity_prob": 0.5, "noise_std": 0.0}  # brightness and contrast; the noise's spread is 0
+    one_by_one = RandOpenCVAugment(**settings).set_random_state(7)
+    ref = torch.stack([one_by_one(i) for i in img])
+    t = RandBatchAugment(**settings).set_random_state(7)
+    out = t(img.to(device)).cpu()
+    assert {d.gamma is None for d in t.draws} == {True, False} and {d.brightness is None for d in t.draws} == {
+        True,
+        False,
+    }  # some images fire each step, some do not
+    assert torch.allclose(out, ref, atol=1e-5)  # per image: its own draw, its own min and max
     noisy = {**OFF, "intensity_prob": 1.0, "brightness": 0.0, "contrast_gamma": (1.0, 1.0), "noise_std": 0.1}
     a = RandBatchAugment(**noisy).set_random_state(3)
     first, again = a(img.to(device)), RandBatchAugment(**noisy).set_random_state(3)(img.to(device))
@@ -68,12 +74,34 @@ def test_intensity_steps_match_the_opencv_pass_and_noise_is_seeded(device):
     assert torch.allclose(spread, drawn, rtol=0.15, atol=2e-3)  # each image its own drawn spread
 
 
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+def test_half_precision_batches_are_resampled_in_float32(dtype):
+    img = smooth_batch(n=6, rows=128, cols=96)
+    ref = RandBatchAugment(**GEOMETRY).set_random_state(1)(img)
+    out = RandBatchAugment(**GEOMETRY).set_random_state(1)(img.to(dtype))
+    assert out.dtype == dtype and torch.isfinite(out.float()).all()
+    assert torch.allclose(out.float(), ref, atol=1e-2)  # the storage's rounding only, not a shifted grid
+
+
+def test_integer_batches_are_rounded_and_saturated_not_wrapped():
+    img = torch.zeros(4, 1, 32, 32)
+    img[:, :, 8:24, 8:24] = 255.0  # a hard edge: bicubic overshoots below 0 and above 255 beside it
+    settings = {**GEOMETRY, "rotate_prob": 1.0}
+    ref = RandBatchAugment(mode="bicubic", **settings).set_random_state(2)(img)
+    out = RandBatchAugment(mode="bicubic", **settings).set_random_state(2)(img.to(torch.uint8))
+    assert ref.min() < 0 and ref.max() > 255
+    assert out.dtype == torch.uint8 and torch.equal(out, ref.round().clamp(0, 255).to(torch.uint8))
+
+
 def test_dictionary_twin_moves_image_and_masks_together_with_one_draw_per_image():
     img = smooth_batch(n=8)
     mask = (img > img.mean()).to(torch.uint8)
     t = RandBatchAugmentd(["image", "label"], mode=["bilinear", "nearest"], **GEOMETRY).set_random_state(0)
-    out = t({"image": MetaTensor(img, meta={"note": "kept"}), "label": mask, "laterality": ["LEFT"] * 8})
+    data = {"image": MetaTensor(img, meta={"note": "kept"}), "label": mask, "laterality": ["LEFT"] * 8}
+    out = t(data)
     assert isinstance(out["image"], MetaTensor) and out["image"].meta["note"] == "kept"
+    out["image"].meta["note"] = "changed"
+    assert t.augment.draws and data["image"].meta["note"] == "kept"  # the input's metadata is not shared
     assert out["label"].dtype == torch.uint8 and out["laterality"] == ["LEFT"] * 8
     ref = RandBatchAugment(mode="nearest", **GEOMETRY).set_random_state(0)(mask.float())
     assert torch.equal(out["label"].float(), ref)  # the label followed the image's draws
