@@ -192,7 +192,7 @@ def bench(name, items, preset_name, settings, cache_dir, a) -> None:
             peaks[k].extend(p)
     print(f"  (3)/(4) training loader against the {TARGET:.0f} target (images/s best / median of {a.rounds} rounds; "
           "CPU ms per image, main + workers; the rate that allows on idle cores; peak MB per worker):")  # fmt: skip
-    cores = os.cpu_count() or 1
+    cores = len(os.sched_getaffinity(0))  # the cores this process may use (taskset), not the machine's
     for k in built:
         best, cpu = max(rates[k]), statistics.median(cpu_ms[k])
         ceiling = 1000 * min(cores, procs.get(k, 1)) / cpu  # processes that can work at once, each on its own core
@@ -225,7 +225,8 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         root = a.data_dir or demo_data_dir(os.path.join(tmp, "data"), cases=a.cases)
         print(f"loader benchmark: {root}; device for the switch: {a.device}; torch threads 1, OpenCV threads "
-              f"{cv2.getNumThreads()}; {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")  # fmt: skip
+              f"{cv2.getNumThreads()}; {len(os.sched_getaffinity(0))} of {os.cpu_count()} CPUs, load average "
+              f"{os.getloadavg()[0]:.1f}")  # fmt: skip
         for name, items, preset_name, settings in _setups(root, a.quick, a.device):
             if a.only in (None, preset_name):
                 bench(name, items, preset_name, settings, os.path.join(tmp, "cache"), a)

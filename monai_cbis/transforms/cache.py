@@ -309,8 +309,9 @@ def memory_cached_dataset(
 
     When the random part is only :class:`~monai_cbis.transforms.RandOpenCVAugmentd` (which never writes into its
     input) or empty (a preset built with ``augment_device``: the batch is augmented after the collate has copied
-    the items), items are handed out without the defensive deep copy (``copy_cache=False``: about 2 ms saved per
-    item); any other random part gets MONAI's copy.
+    the items into new tensors), items are handed out without the defensive deep copy (``copy_cache=False``: about
+    2 ms saved per item); any other random part gets MONAI's copy. So with an empty random part, use a loader that
+    collates (a ``batch_size``, not ``None``): the dataset hands out the held item itself.
 
     Args:
         data, transform, cache_dir: as for :func:`cached_dataset`.

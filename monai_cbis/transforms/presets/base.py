@@ -73,7 +73,9 @@ class Preset:
 
     def train(self) -> Compose:
         """Deterministic, random then final transforms, one flat ``Compose`` (what ``PersistentDataset`` splits
-        again)."""
+        again). With :attr:`batch` set (``augment_device``) this has no augmentation: apply :attr:`batch` to each
+        collated batch on the device (``PrepareBatchAugment(preset.batch, device)`` as a trainer's
+        ``prepare_batch``, or ``preset.batch(batch)`` in a loop of your own)."""
         return Compose(list(self.deterministic.transforms) + list(self.random.transforms) + self._final())
 
     def inference(self) -> Compose:
