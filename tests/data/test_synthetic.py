@@ -1,4 +1,5 @@
-"""The synthetic CBIS-DDSM writer: exact real formats, every trap present and truthfully flagged, every layout.
+"""The synthetic CBIS-DDSM writer: exact real formats, every trap present and truthfully flagged (the classic layout;
+the NBIA and Kaggle layouts in ``synthetic/test_layouts.py``).
 
 These tests read the written files with pydicom/OpenCV and the ``csv`` module only (never with the project's
 indexer), so they check the writer against CBIS_DDSM_FACTS.md independently of the reader.
@@ -32,12 +33,6 @@ from monai_cbis.data.synthetic import (
 UID = r"1\.3\.6\.1\.4\.1\.9590\.100\.1\.2\.[1-9]\d{36,38}"
 FOLDER = r"(Mass|Calc)-(Training|Test)_P_\d{5}_(LEFT|RIGHT)_(CC|MLO)"
 CSV_PATH = re.compile(rf"^(?P<folder>{FOLDER}(_\d)?)/(?P<study>{UID})/(?P<series>{UID})/(?P<file>00000[01])\.dcm$")
-NBIA_PATH = re.compile(
-    rf"^CBIS-DDSM/(?P<folder>{FOLDER}(_\d)?)/\d\d-\d\d-20\d\d-DDSM(-NA)?-(?P<study5>\d{{5}})/"
-    r"1\.000000-(?P<desc>full mammogram images|ROI mask images|cropped images)-(?P<series5>\d{5})/1-(?P<n>[12])\.dcm$"
-)
-
-KAGGLE_NAME = re.compile(r"^[12]-\d{3}\.jpg$")
 PREFIX = {
     "mass_case_description_train_set.csv": "Mass-Training_",
     "mass_case_description_test_set.csv": "Mass-Test_",
@@ -52,16 +47,6 @@ def classic(request, tmp_path_factory):
     return make_synthetic_cbis(
         scratch_dir(request, tmp_path_factory, f"syn_classic_{request.param}"), cases=request.param, seed=0
     )
-
-
-@pytest.fixture(scope="module")
-def nbia(request, tmp_path_factory):
-    return make_synthetic_cbis(scratch_dir(request, tmp_path_factory, "syn_nbia"), layout="nbia", cases=16, seed=0)
-
-
-@pytest.fixture(scope="module")
-def kaggle(request, tmp_path_factory):
-    return make_synthetic_cbis(scratch_dir(request, tmp_path_factory, "syn_kaggle"), layout="kaggle", cases=16, seed=0)
 
 
 def read_csv(path: str) -> list[dict[str, str]]:
@@ -170,22 +155,6 @@ def test_same_seed_gives_identical_bytes_and_other_seed_differs(tmp_path):
     pixels_a = pydicom.dcmread(a.rows[0].full_image).pixel_array
     pixels_c = pydicom.dcmread(c.rows[0].full_image).pixel_array
     assert pixels_a.shape != pixels_c.shape or not np.array_equal(pixels_a, pixels_c)
-
-
-def test_layouts_share_csvs_and_truth(tmp_path, nbia, kaggle):
-    classic = make_synthetic_cbis(tmp_path / "c", layout="classic", cases=16, seed=0)
-    for name in CSV_NAMES:
-        ref = open(classic.csv_files[name], "rb").read()
-        assert open(nbia.csv_files[name], "rb").read() == ref
-        assert open(kaggle.csv_files[name], "rb").read() == ref
-    strip = [(r.csv_name, r.patient_id, r.view, r.abnormality_id, r.swapped, r.mask_wrong_size) for r in classic.rows]
-    assert strip == [
-        (r.csv_name, r.patient_id, r.view, r.abnormality_id, r.swapped, r.mask_wrong_size) for r in nbia.rows
-    ]
-    # same pixels in classic and NBIA
-    assert np.array_equal(
-        pydicom.dcmread(classic.rows[3].crop).pixel_array, pydicom.dcmread(nbia.rows[3].crop).pixel_array
-    )
 
 
 # -- the case CSVs -----------------------------------------------------------------------------------------------------
@@ -413,69 +382,6 @@ def test_most_lesions_are_seen_in_both_views(classic):
     assert len(both) > len(lesions) / 2 and len(both) < len(lesions)
     for v in both:
         assert len({os.path.dirname(os.path.dirname(os.path.dirname(r.full_image))) for r in v}) == 2
-
-
-# -- the other layouts -------------------------------------------------------------------------------------------------
-def test_nbia_tree_and_metadata(nbia):
-    assert sorted(os.listdir(nbia.root)) == sorted([*CSV_NAMES, "CBIS-DDSM", "metadata.csv", MANIFEST_NAME])
-    first_file = Counter()
-    for r in nbia.rows:
-        for path, want in ((r.full_image, "full mammogram images"), (r.mask, "ROI mask images"), (r.crop, None)):
-            m = NBIA_PATH.match(os.path.relpath(path, nbia.root).replace(os.sep, "/"))
-            assert m, path
-            ds = pydicom.dcmread(path, stop_before_pixels=True)
-            assert m["folder"] == ds.PatientID and m["desc"] == (want or ds.SeriesDescription)
-            assert m["study5"] == ds.StudyInstanceUID[-5:] and m["series5"] == ds.SeriesInstanceUID[-5:]
-            assert int(m["n"]) == ds.InstanceNumber
-        if os.path.dirname(r.mask) == os.path.dirname(r.crop):
-            first_file["mask" if r.mask.endswith("1-1.dcm") else "crop"] += 1
-    assert first_file["mask"] and first_file["crop"], "which of mask/crop is 1-1.dcm varies"
-    meta = read_csv(os.path.join(nbia.root, "metadata.csv"))
-    on_disk = {d for d, _, names in os.walk(nbia.root) if any(n.endswith(".dcm") for n in names)}
-    assert len(meta) == len(on_disk)
-    for m in meta:
-        folder = os.path.normpath(os.path.join(nbia.root, m["File Location"]))
-        assert folder in on_disk and len(os.listdir(folder)) == int(m["Number of Images"])
-        ds = pydicom.dcmread(os.path.join(folder, "1-1.dcm"), stop_before_pixels=True)
-        assert (m["Series UID"], m["Study UID"], m["Subject ID"]) == (
-            ds.SeriesInstanceUID,
-            ds.StudyInstanceUID,
-            ds.PatientID,
-        )
-        assert m["Series Description"] == ds.SeriesDescription
-
-
-def test_kaggle_jpeg_tree_and_dicom_info(kaggle):
-    assert sorted(os.listdir(kaggle.root)) == ["csv", "jpeg", MANIFEST_NAME]
-    assert sorted(os.listdir(os.path.join(kaggle.root, "csv"))) == sorted([*CSV_NAMES, "dicom_info.csv"])
-    jpgs = {
-        os.path.relpath(os.path.join(d, n), kaggle.root).replace(os.sep, "/")
-        for d, _, names in os.walk(os.path.join(kaggle.root, "jpeg"))
-        for n in names
-    }
-    assert all(p.endswith(".jpg") and KAGGLE_NAME.match(p.rsplit("/", 1)[1]) for p in jpgs)
-    info = read_csv(os.path.join(kaggle.root, "csv", "dicom_info.csv"))
-    assert len(info) == len(jpgs)
-    seen = set()
-    for rec in info:
-        assert rec["image_path"].startswith("CBIS-DDSM/jpeg/") and rec["file_path"].startswith("CBIS-DDSM/dicom/")
-        rel = rec["image_path"][len("CBIS-DDSM/") :]
-        assert rel in jpgs and rel not in seen
-        seen.add(rel)
-        assert rel.split("/")[1] == rec["SeriesInstanceUID"]
-        assert not os.path.exists(os.path.join(kaggle.root, rec["file_path"]))
-        img = cv2.imread(os.path.join(kaggle.root, rel), cv2.IMREAD_UNCHANGED)
-        assert img.dtype == np.uint8 and img.shape == (int(rec["Rows"]), int(rec["Columns"]))
-    # case CSV paths map to jpeg folders by their SeriesInstanceUID (third component)
-    truth = rows_by_csv(kaggle)
-    for name in CSV_NAMES:
-        for cells, t in zip(read_csv(kaggle.csv_files[name]), truth[name], strict=True):
-            series = cells["image file path"].strip().split("/")[2]
-            assert os.path.dirname(t.full_image) == os.path.join(kaggle.root, "jpeg", series)
-    mask = cv2.imread(kaggle.rows[0].mask, cv2.IMREAD_UNCHANGED)
-    values = np.unique(mask)
-    assert 0 in values and values.max() >= 250 and len(values) > 2, "JPEG masks carry compression noise"
-    assert np.mean((mask < 10) | (mask > 245)) > 0.99
 
 
 # -- the manifest ----------------------------------------------------------------------------------
