@@ -13,8 +13,9 @@ centre, in MONAI's ``RandRotated`` -> ``RandFlipd`` -> ``RandZoomd`` order.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from monai.config import KeysCollection
@@ -170,7 +171,8 @@ class RandAugmentDraw(RandomizableTransform):
 
 class RandAugmentDrawd(RandomizableTransform, MapTransform):
     """What the dictionary twins share: the keys the geometry moves (image and masks together), the keys that also
-    get the intensity steps, one interpolation per key, and the array transform (:attr:`array_class`) that draws.
+    get the intensity steps, one interpolation per key, the array transform (:attr:`array_class`) that draws, and
+    the call: one :meth:`randomize` for the data (a subclass's), then the array transform's ``apply`` on each key.
 
     Args:
         keys: the keys to move.
@@ -204,3 +206,14 @@ class RandAugmentDrawd(RandomizableTransform, MapTransform):
         super().set_random_state(seed, state)
         self.augment.set_random_state(seed, state)
         return self
+
+    def randomize(self, data=None) -> None:
+        """Draw for ``data``, the item (or batch) about to be augmented, into :attr:`augment`."""
+        raise NotImplementedError
+
+    def __call__(self, data: Mapping[Hashable, Any]) -> dict[Hashable, Any]:
+        d = dict(data)
+        self.randomize(d)
+        for key, mode in self.key_iterator(d, self.mode):
+            d[key] = self.augment.apply(d[key], mode, intensity=key in self.intensity_keys)
+        return d

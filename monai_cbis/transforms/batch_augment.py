@@ -128,20 +128,12 @@ class RandBatchAugmentd(RandAugmentDrawd):
     backend = RandBatchAugment.backend
     array_class = RandBatchAugment
 
-    def randomize(self, data=None) -> None:
-        self.augment.randomize_batch(int(data))
-
-    def __call__(self, data: Mapping[Hashable, torch.Tensor]) -> dict[Hashable, torch.Tensor]:
-        d = dict(data)
-        sizes = {key: int(d[key].shape[0]) for key in self.key_iterator(d)}
+    def randomize(self, data: Mapping[Hashable, torch.Tensor]) -> None:
+        """One draw per image of the batch ``data`` (none when it has none of the keys)."""
+        sizes = {key: int(data[key].shape[0]) for key in self.key_iterator(data)}
         if len(set(sizes.values())) > 1:
             raise ValueError(f"RandBatchAugmentd: the keys' batch sizes differ: {sizes}.")
-        if not sizes:
-            return d
-        self.randomize(next(iter(sizes.values())))
-        for key, mode in self.key_iterator(d, self.mode):
-            d[key] = self.augment.apply(d[key], mode, intensity=key in self.intensity_keys)
-        return d
+        self.augment.randomize_batch(next(iter(sizes.values()), 0))
 
 
 def _theta(draw: AugmentDraw, rows: int, cols: int) -> np.ndarray:

@@ -24,8 +24,6 @@ never inverted). Runs on CPU arrays and tensors only; on a GPU, whole batches ar
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping
-
 import cv2
 import numpy as np
 import torch
@@ -124,13 +122,6 @@ class RandOpenCVAugmentd(RandAugmentDrawd):
 
     def randomize(self, data=None) -> None:
         self.augment.randomize()
-
-    def __call__(self, data: Mapping[Hashable, torch.Tensor]) -> dict[Hashable, torch.Tensor]:
-        d = dict(data)
-        self.randomize()
-        for key, mode in self.key_iterator(d, self.mode):
-            d[key] = self.augment.apply(d[key], mode, intensity=key in self.intensity_keys)
-        return d
 
 
 def _like(out: np.ndarray, img):
